@@ -1,0 +1,249 @@
+"""Crossing between the event loop and threads.
+
+Sync code (views, middleware hooks, ORM calls) must never block the event
+loop, and coroutines must be reachable from sync code (a middleware whose
+``__call__`` wraps a coroutine view). This module owns the two thread pools
+and the two crossings:
+
+* :func:`run_sync` awaits a sync callable run in a pool thread.
+* :func:`run_coroutine` runs a coroutine from sync code and returns its result.
+
+Both carry the caller's :mod:`contextvars` across the hop *and back*, so
+request state kept in context-locals (:mod:`async_app.locals`: urlconf,
+script prefix, language, time zone) follows the request wherever it runs.
+
+The pools:
+
+* the **view pool** (``threads`` workers, Gunicorn's setting) runs sync views
+  and sync WSGI applications, as the gthread worker would;
+* the **bridge pool** runs sync middleware hooks and the ``__call__`` of
+  middleware that wraps coroutine views. It is separate so that these never
+  queue behind slow sync views, and large, because such a ``__call__`` holds
+  its thread for as long as the coroutine view below it runs.
+
+Under the test client the pipeline runs in *inline mode*
+(:func:`inline_mode`): sync code runs on the calling thread, so a
+``TestCase`` transaction stays visible to views.
+"""
+import asyncio
+import contextlib
+import contextvars
+import functools
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+__all__ = [
+    "async_to_sync",
+    "bridge_executor",
+    "configure",
+    "in_sync_code",
+    "inline_mode",
+    "run_coroutine",
+    "run_sync",
+    "shutdown_executors",
+    "sync_to_async",
+    "view_executor",
+]
+
+DEFAULT_THREADS = 10
+DEFAULT_BRIDGE_THREADS = 1000
+
+_lock = threading.Lock()
+_sizes = {"view": None, "bridge": None}
+_executors = {}
+
+# True while sync code started through this module runs (in a pool thread or
+# inline); the database guard (async_app.db) lets such code use the ORM.
+_sync_code = contextvars.ContextVar("async_app_sync_code", default=False)
+# True while the pipeline runs in inline mode (the test client).
+_inline = contextvars.ContextVar("async_app_inline", default=False)
+# The event loop a pool thread was started from: run_coroutine() sends
+# coroutines back to it.
+_origin_loop = contextvars.ContextVar("async_app_origin_loop", default=None)
+
+_MISSING = object()
+
+
+def configure(threads=None, bridge_threads=None):
+    """Size the pools; the worker calls this once per process before serving.
+
+    ``threads`` defaults to ``$ASYNC_APP_THREADS`` or 10; ``bridge_threads``
+    to ``$ASYNC_APP_BRIDGE_THREADS`` or 1000 (threads start on demand).
+    Pools already created keep their size.
+    """
+    with _lock:
+        if threads:
+            _sizes["view"] = int(threads)
+        if bridge_threads:
+            _sizes["bridge"] = int(bridge_threads)
+
+
+def _executor(kind, env_var, default):
+    executor = _executors.get(kind)
+    if executor is None:
+        with _lock:
+            executor = _executors.get(kind)
+            if executor is None:
+                size = _sizes[kind] or int(os.environ.get(env_var, default))
+                executor = ThreadPoolExecutor(
+                    max_workers=size, thread_name_prefix="async_app-%s" % kind
+                )
+                _executors[kind] = executor
+    return executor
+
+
+def view_executor():
+    """The bounded pool for sync views, sync WSGI apps and ORM calls."""
+    return _executor("view", "ASYNC_APP_THREADS", DEFAULT_THREADS)
+
+
+def bridge_executor():
+    """The pool for sync middleware around coroutine views."""
+    return _executor("bridge", "ASYNC_APP_BRIDGE_THREADS", DEFAULT_BRIDGE_THREADS)
+
+
+def shutdown_executors(wait=True):
+    """Shut both pools down (worker exit); they are recreated on next use."""
+    with _lock:
+        executors = list(_executors.values())
+        _executors.clear()
+    for executor in executors:
+        executor.shutdown(wait=wait)
+
+
+def in_sync_code():
+    """True while running sync code started by :func:`run_sync`."""
+    return _sync_code.get()
+
+
+@contextlib.contextmanager
+def inline_mode():
+    """Run sync code on the calling thread instead of the pools (test client)."""
+    token = _inline.set(True)
+    try:
+        yield
+    finally:
+        _inline.reset(token)
+
+
+def is_inline():
+    """True inside :func:`inline_mode`."""
+    return _inline.get()
+
+
+def _adopt(context):
+    """Copy every variable of ``context`` into the current context."""
+    for var, value in context.items():
+        if var.get(_MISSING) is not value:
+            var.set(value)
+
+
+def _call_marked_sync(loop, func, args, kwargs):
+    sync_token = _sync_code.set(True)
+    loop_token = _origin_loop.set(loop)
+    try:
+        return func(*args, **kwargs)
+    finally:
+        _origin_loop.reset(loop_token)
+        _sync_code.reset(sync_token)
+
+
+async def run_sync(func, *args, executor=None, **kwargs):
+    """Await ``func(*args, **kwargs)`` run in a pool thread (default: view pool).
+
+    Context variables go to the thread and their changes come back. In
+    inline mode the call runs right here instead, blocking the loop (which
+    then only serves the test client's request).
+    """
+    loop = asyncio.get_event_loop()
+    if _inline.get():
+        return _call_marked_sync(loop, func, args, kwargs)
+    context = contextvars.copy_context()
+    call = functools.partial(context.run, _call_marked_sync, loop, func, args, kwargs)
+    try:
+        return await loop.run_in_executor(executor or view_executor(), call)
+    finally:
+        _adopt(context)
+
+
+async def _capture_context(coro, box):
+    try:
+        return await coro
+    finally:
+        box.append(contextvars.copy_context())
+
+
+def run_coroutine(coro):
+    """Run ``coro`` from sync code and return its result (or raise).
+
+    From a pool thread started by :func:`run_sync`, the coroutine runs on the
+    originating event loop while this thread waits. Anywhere else, including
+    inline mode where the loop's own thread is the caller, it runs to
+    completion on a private event loop in this thread (nesting if a loop is
+    already running here). Context changes made by the coroutine come back.
+    """
+    box = []
+    loop = _origin_loop.get()
+    if loop is not None and loop.is_running() and not _runs_in_this_thread(loop):
+        future = asyncio.run_coroutine_threadsafe(_capture_context(coro, box), loop)
+        try:
+            return future.result()
+        finally:
+            if box:
+                _adopt(box[0])
+    return run_until_complete(_capture_context(coro, box), box)
+
+
+def _runs_in_this_thread(loop):
+    return asyncio._get_running_loop() is loop
+
+
+def run_until_complete(coro, box=None):
+    """Run ``coro`` on a new event loop in this thread, even inside a running one.
+
+    The loop already running here (if any) is blocked in the sync code that
+    called us, so it is safe to step aside and restore it afterwards.
+    """
+    outer = asyncio._get_running_loop()
+    loop = asyncio.new_event_loop()
+    if outer is not None:
+        asyncio.events._set_running_loop(None)
+    try:
+        return loop.run_until_complete(coro)
+    finally:
+        try:
+            loop.run_until_complete(loop.shutdown_asyncgens())
+        finally:
+            loop.close()
+            if outer is not None:
+                asyncio.events._set_running_loop(outer)
+            if box:
+                _adopt(box[0])
+
+
+def sync_to_async(func=None, *, executor=None):
+    """Wrap a blocking callable so coroutines can await it, run in the view pool.
+
+    Usable as ``sync_to_async(func)`` or ``@sync_to_async``. Context variables
+    cross the hop in both directions; inline mode runs it on the caller's
+    thread.
+    """
+    if func is None:
+        return functools.partial(sync_to_async, executor=executor)
+
+    @functools.wraps(func)
+    async def wrapper(*args, **kwargs):
+        return await run_sync(func, *args, executor=executor, **kwargs)
+
+    return wrapper
+
+
+def async_to_sync(func):
+    """Wrap a coroutine function so sync code can call it (see :func:`run_coroutine`)."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        return run_coroutine(func(*args, **kwargs))
+
+    return wrapper

@@ -1,0 +1,72 @@
+"""Packaging for async_app: asyncio coroutine views for legacy Django 1.11 apps."""
+import os
+
+from setuptools import find_packages, setup
+from setuptools.command.build_py import build_py
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+STARTUP_HOOK = "async_app_compat.pth"
+
+
+class build_py_with_startup_hook(build_py):
+    """Ship ``async_app_compat.pth`` at the top of site-packages.
+
+    Python runs the ``import`` line of every ``.pth`` file in site-packages at
+    interpreter start, so the compat shims reach processes that never import
+    async_app (an untouched ``manage.py``, ``django-admin``, subprocesses).
+    """
+
+    def run(self):
+        build_py.run(self)
+        self.copy_file(
+            os.path.join(HERE, "async_app", STARTUP_HOOK),
+            os.path.join(self.build_lib, STARTUP_HOOK),
+            preserve_mode=False,
+        )
+
+
+setup(
+    name="async_app",
+    version="0.1.0",
+    description="asyncio coroutine views for legacy Django 1.11 apps, served by a gunicorn aiohttp worker",
+    long_description=open(os.path.join(HERE, "README.md")).read(),
+    long_description_content_type="text/markdown",
+    packages=find_packages(include=["async_app", "async_app.*"]),
+    package_data={"async_app": ["*.pth"]},
+    cmdclass={"build_py": build_py_with_startup_hook},
+    python_requires=">=3.7",
+    install_requires=[
+        "Django>=1.11.29,<2.0",
+        # django-wsgi 1.0b1 pins six==1.10.0. That six only offers the
+        # find_module() import protocol, which Python 3.12 stopped calling, so
+        # ``six.moves`` fails to import there. We keep the pin (pip must be
+        # able to satisfy it) and async_app.compat appends a fallback finder
+        # to sys.meta_path that adapts find_module()-only finders (six 1.10 and
+        # Django's bundled django.utils.six alike) on 3.12+.
+        "django-wsgi",
+        "gunicorn",
+        "aiohttp",
+        # Not asgiref: on Python 3.7 pip resolves asgiref 3.7.2, whose Local
+        # tracks asyncio tasks rather than contextvars and only follows its
+        # own sync_to_async/async_to_sync, which cannot target our two thread
+        # pools or run inline under the test client. async_app.sync and
+        # async_app.locals are the ~150 lines we need instead.
+        # Python 3.13 removed the cgi module that Django 1.11 imports.
+        "legacy-cgi; python_version >= '3.13'",
+        # Python 3.13 removed the crypt module (CryptPasswordHasher); crypt-r
+        # is its maintained copy and installs a ``crypt`` module.
+        "crypt-r; python_version >= '3.13'",
+    ],
+    extras_require={
+        "test": [
+            "pytest",
+            "Pillow",
+        ],
+        "uvloop": ["uvloop"],
+    },
+    classifiers=[
+        "Framework :: Django :: 1.11",
+        "Programming Language :: Python :: 3.7",
+        "Programming Language :: Python :: 3.13",
+    ],
+)
