@@ -149,20 +149,31 @@ def _call_marked_sync(loop, func, args, kwargs):
         _sync_code.reset(sync_token)
 
 
-async def run_sync(func, *args, executor=None, **kwargs):
+async def run_sync(func, *args, executor=None, on_orphan=None, **kwargs):
     """Await ``func(*args, **kwargs)`` run in a pool thread (default: view pool).
 
     Context variables go to the thread and their changes come back. In
     inline mode the call runs right here instead, blocking the loop (which
     then only serves the test client's request).
+
+    If the awaiting task is cancelled while ``func`` is already running (a
+    thread cannot be interrupted), ``on_orphan(future)`` is called at once
+    with its ``concurrent.futures.Future``, so that whatever ``func`` still
+    produces can be cleaned up (``future.add_done_callback``).
     """
     loop = asyncio.get_event_loop()
     if _inline.get():
         return _call_marked_sync(loop, func, args, kwargs)
     context = contextvars.copy_context()
-    call = functools.partial(context.run, _call_marked_sync, loop, func, args, kwargs)
+    future = (executor or view_executor()).submit(
+        context.run, _call_marked_sync, loop, func, args, kwargs
+    )
     try:
-        return await loop.run_in_executor(executor or view_executor(), call)
+        return await asyncio.wrap_future(future)
+    except asyncio.CancelledError:
+        if on_orphan is not None and not future.cancel():
+            on_orphan(future)
+        raise
     finally:
         _adopt(context)
 

@@ -1,0 +1,759 @@
+"""AsyncDjangoApplication: Django 1.11's request pipeline, as coroutines.
+
+One pipeline, two speeds:
+
+* A request whose view is a plain sync view (and whose middleware is all
+  sync) runs through **Django's own** sync pipeline, in one hop to the view
+  thread pool, exactly as under ``WSGIHandler`` in Gunicorn's gthread worker.
+* A request whose view is a coroutine (``@asyncio.coroutine``, ``async def``,
+  a class-based view with an ``async def`` handler, or any view that turns
+  out to return an awaitable) runs the coroutine version of the same
+  pipeline on the event loop: the view is awaited on the loop, sync
+  middleware hooks run in the bridge pool (batched: one hop per phase for a
+  run of ``MiddlewareMixin`` middleware), a middleware whose ``__call__``
+  cannot be split into hooks runs in a bridge thread and reaches the awaited
+  view through :func:`async_app.sync.run_coroutine`.
+
+Both are built from the same middleware instances by :meth:`load_middleware`,
+and every exception becomes a response through Django's own
+``response_for_exception`` (:func:`_response_for_exception`), so status
+codes, logging, signals and technical pages match ``WSGIHandler``.
+
+Importing this module sets Django up (as ``get_wsgi_application`` does), so
+``DJANGO_SETTINGS_MODULE`` must be set first.
+"""
+import asyncio
+import contextvars
+import functools
+import inspect
+import logging
+import sys
+
+import django
+from django.apps import apps
+
+if not apps.ready and not apps.loading:
+    django.setup(set_prefix=False)
+
+from django.conf import settings  # noqa: E402
+from django.core import signals  # noqa: E402
+from django.core.exceptions import ImproperlyConfigured, MiddlewareNotUsed  # noqa: E402
+from django.core.handlers.base import BaseHandler  # noqa: E402
+from django.core.handlers.exception import (  # noqa: E402
+    convert_exception_to_response,
+    response_for_exception,
+)
+from django.core.handlers.wsgi import get_path_info, get_script_name  # noqa: E402
+from django.db import close_old_connections, connections  # noqa: E402
+from django.http.response import HttpResponseBase  # noqa: E402
+from django.urls import Resolver404, get_resolver, get_urlconf, set_script_prefix, set_urlconf  # noqa: E402
+from django.utils.deprecation import MiddlewareMixin  # noqa: E402
+from django.utils.encoding import force_str  # noqa: E402
+from django.utils.module_loading import import_string  # noqa: E402
+from django_wsgi.handler import DjangoApplication  # noqa: E402
+
+from . import db, locals as context_locals, streaming  # noqa: E402
+from .sync import bridge_executor, is_inline, run_coroutine, run_sync, view_executor  # noqa: E402
+
+__all__ = ["AsyncDjangoApplication", "is_async_view"]
+
+logger = logging.getLogger("django.request")
+
+context_locals.install()
+streaming.install()
+db.install_guard()
+
+# True while a request runs the coroutine pipeline: tells middleware
+# get_response callables (see _GetResponse) which inner chain to call.
+_on_loop_pipeline = contextvars.ContextVar("async_app_on_loop_pipeline", default=False)
+# The current request's _RequestState.
+_request_state = contextvars.ContextVar("async_app_request_state", default=None)
+
+
+def _is_coroutine_function(func):
+    return asyncio.iscoroutinefunction(func) or inspect.iscoroutinefunction(func)
+
+
+def is_async_view(view, method=None):
+    """Whether calling ``view`` for an HTTP ``method`` should happen on the loop.
+
+    Sees through ``functools.wraps`` decorators (``__wrapped__``: csrf_exempt,
+    login_required, ...), ``functools.partial``, callable instances and
+    ``as_view()`` functions (``view_class``: the handler for ``method``, or
+    ``dispatch``, is a coroutine function). A view judged sync still works if
+    it returns an awaitable: the pipeline awaits it on the loop.
+    """
+    seen = set()
+    while view is not None and id(view) not in seen:
+        seen.add(id(view))
+        if _is_coroutine_function(view):
+            return True
+        view_class = getattr(view, "view_class", None)
+        if view_class is not None:
+            name = (method or "get").lower()
+            handler = getattr(view_class, name, None)
+            if handler is None and name == "head":
+                handler = getattr(view_class, "get", None)
+            return _is_coroutine_function(handler) or _is_coroutine_function(
+                getattr(view_class, "dispatch", None)
+            )
+        if isinstance(view, functools.partial):
+            view = view.func
+        elif hasattr(view, "__wrapped__"):
+            view = view.__wrapped__
+        elif not inspect.isfunction(view) and not inspect.ismethod(view) and callable(view):
+            view = type(view).__call__
+        else:
+            view = None
+    return False
+
+
+def _response_for_exception(request, exc):
+    """Turn ``exc`` into a response exactly as Django does: the one place.
+
+    Django's ``response_for_exception`` reads ``sys.exc_info()`` (tracebacks,
+    the technical 500 page, ``got_request_exception`` receivers such as the
+    test client's), so re-raise ``exc`` to make it the exception being handled
+    in whatever thread this runs in.
+    """
+    try:
+        raise exc
+    except Exception:
+        return response_for_exception(request, exc)
+
+
+def _with_fresh_connections(func, *args):
+    """Run ``func`` as Django's request_started/request_finished would frame it.
+
+    A pool thread serves many requests: close its stale (or, with
+    CONN_MAX_AGE=0, all) connections before and after, so none leaks from one
+    request to the next.
+    """
+    close_old_connections()
+    try:
+        return func(*args)
+    finally:
+        close_old_connections()
+
+
+class _RequestState(object):
+    """Per-request bookkeeping for cancellation (client disconnects)."""
+
+    __slots__ = ("finish_delegated",)
+
+    def __init__(self):
+        # True once a sync call that outlived a cancellation will fire
+        # request_finished itself (see AsyncDjangoApplication._finish_orphan).
+        self.finish_delegated = False
+
+
+class _GetResponse(object):
+    """The ``get_response`` handed to a middleware factory.
+
+    One middleware instance serves both pipelines: on the sync pipeline this
+    calls the sync chain below; from a bridge thread on the coroutine pipeline
+    it runs the coroutine chain below on the event loop and waits for it.
+    """
+
+    __slots__ = ("sync_inner", "async_inner")
+
+    def __init__(self, sync_inner):
+        self.sync_inner = sync_inner
+        self.async_inner = None  # set once the coroutine chain is built
+
+    def __call__(self, request):
+        if _on_loop_pipeline.get():
+            return run_coroutine(self.async_inner(request))
+        return self.sync_inner(request)
+
+
+class _AsyncGetResponse(object):
+    """The ``get_response`` handed to an async-native middleware: a coroutine chain."""
+
+    __slots__ = ("async_inner",)
+
+    def __init__(self):
+        self.async_inner = None  # set once the coroutine chain is built
+
+    def __call__(self, request):
+        return self.async_inner(request)
+
+
+class _HookSegment(object):
+    """A run of ``MiddlewareMixin`` middleware on the coroutine pipeline.
+
+    Runs what nested ``MiddlewareMixin.__call__``s (each wrapped by
+    ``convert_exception_to_response``) would, with the sync hooks of a whole
+    phase in one thread hop: every process_request in order until one returns
+    a response, the inner chain, then process_response in reverse.
+    """
+
+    def __init__(self, app, middleware, inner):
+        self.app = app
+        self.middleware = middleware
+        self.inner = inner
+
+    async def __call__(self, request):
+        response, depth = await self.app._hop(self._process_requests, request)
+        if response is None:
+            response = await self.inner(request)
+        return await self.app._hop(self._process_responses, request, response, depth)
+
+    def _process_requests(self, request):
+        """Return (response or None, how many middleware get process_response)."""
+        for depth, middleware in enumerate(self.middleware):
+            if not hasattr(middleware, "process_request"):
+                continue
+            try:
+                response = middleware.process_request(request)
+            except Exception as exc:
+                # This middleware's __call__ is aborted: its own
+                # process_response does not run, the outer ones do.
+                return _response_for_exception(request, exc), depth
+            if response:
+                return response, depth + 1
+        return None, len(self.middleware)
+
+    def _process_responses(self, request, response, depth):
+        for middleware in reversed(self.middleware[:depth]):
+            if hasattr(middleware, "process_response"):
+                try:
+                    response = middleware.process_response(request, response)
+                except Exception as exc:
+                    response = _response_for_exception(request, exc)
+        return response
+
+
+class _AsyncHookLayer(object):
+    """A ``MiddlewareMixin`` middleware with ``async def`` hooks (awaited)."""
+
+    def __init__(self, app, middleware, inner):
+        self.app = app
+        self.middleware = middleware
+        self.inner = inner
+
+    async def __call__(self, request):
+        try:
+            response = None
+            if hasattr(self.middleware, "process_request"):
+                response = await self.app._call_hook(self.middleware.process_request, request)
+            if not response:
+                response = await self.inner(request)
+            if hasattr(self.middleware, "process_response"):
+                response = await self.app._call_hook(
+                    self.middleware.process_response, request, response
+                )
+            return response
+        except Exception as exc:
+            return await self.app._convert_exception(request, exc)
+
+
+class _BridgeLayer(object):
+    """A middleware whose ``__call__`` cannot be split into hooks.
+
+    Its ``__call__`` runs in a bridge thread; its ``get_response`` (a
+    :class:`_GetResponse`) brings the coroutine chain below back to the loop.
+    """
+
+    def __init__(self, app, middleware):
+        self.app = app
+        self.middleware = middleware
+
+    async def __call__(self, request):
+        try:
+            response = await self.app._hop(self.middleware, request)
+            while inspect.isawaitable(response):
+                response = await response
+            return response
+        except Exception as exc:
+            return await self.app._convert_exception(request, exc)
+
+
+class _NativeLayer(object):
+    """A middleware whose ``__call__`` is a coroutine function (awaited)."""
+
+    def __init__(self, app, middleware):
+        self.app = app
+        self.middleware = middleware
+
+    async def __call__(self, request):
+        try:
+            return await self.middleware(request)
+        except Exception as exc:
+            return await self.app._convert_exception(request, exc)
+
+
+def _is_async_native(factory):
+    """Middleware that wants an async ``get_response`` (Django 3.1's opt-in)."""
+    if getattr(factory, "async_capable", False) and not getattr(factory, "sync_capable", True):
+        return True
+    call = getattr(factory, "__call__", None) if isinstance(factory, type) else None
+    return _is_coroutine_function(call)
+
+
+def _has_coroutine_hooks(middleware):
+    return any(
+        _is_coroutine_function(getattr(middleware, name, None))
+        for name in (
+            "process_request",
+            "process_view",
+            "process_template_response",
+            "process_response",
+            "process_exception",
+        )
+    )
+
+
+def _is_splittable(middleware):
+    """A ``MiddlewareMixin`` whose ``__call__`` is the mixin's own."""
+    return isinstance(middleware, MiddlewareMixin) and type(middleware).__call__ is MiddlewareMixin.__call__
+
+
+class _AwaitingView(object):
+    """Call a view on the sync pipeline; an awaitable result is run to completion.
+
+    The sync pipeline only sees views judged sync; this makes a wrongly judged
+    one (a plain function returning a coroutine) still work, at the cost of
+    holding its thread while the coroutine runs on the loop.
+    """
+
+    __slots__ = ("view",)
+
+    def __init__(self, view):
+        self.view = view
+
+    def __call__(self, *args, **kwargs):
+        response = self.view(*args, **kwargs)
+        while inspect.isawaitable(response):
+            response = run_coroutine(_awaited(response))
+        return response
+
+
+async def _awaited(awaitable):
+    return await awaitable
+
+
+class _ResponseBody(list):
+    """The WSGI body of a non-streaming response: in memory, closed async."""
+
+    def __init__(self, chunks, closer):
+        super(_ResponseBody, self).__init__(chunks)
+        self._closer = closer
+
+    async def aclose(self):
+        """Close the Django response (fires ``request_finished``)."""
+        await self._closer()
+
+
+class _StreamingBody(object):
+    """The WSGI body of a streaming response over a sync iterator (may block)."""
+
+    def __init__(self, response, closer):
+        self.response = response
+        self._closer = closer
+
+    def __iter__(self):
+        return iter(self.response)
+
+    async def aclose(self):
+        """Close the response (fires ``request_finished``)."""
+        await self._closer()
+
+
+class _AsyncStreamingBody(_StreamingBody):
+    """The WSGI body of a streaming response over an async iterator."""
+
+    __iter__ = None
+
+    def __aiter__(self):
+        return self.response.__aiter__()
+
+    async def aclose(self):
+        """Close the stream's async iterator, then the response."""
+        aclose = getattr(self.response._iterator, "aclose", None)
+        if aclose is not None:
+            await aclose()
+        await self._closer()
+
+
+class AsyncDjangoApplication(DjangoApplication):
+    """A Django 1.11 WSGI application whose ``__call__`` is a coroutine.
+
+    Swap it in for ``get_wsgi_application()`` in ``wsgi.py`` and serve it with
+    ``async_app.worker.AiohttpWorker``. ``__call__(environ, start_response)``
+    and :meth:`get_response` are coroutines; the worker awaits ``__call__``.
+    """
+
+    def load_middleware(self):
+        """Build Django's sync chain and the coroutine chain from one set of middleware.
+
+        Mirrors ``BaseHandler.load_middleware`` (same order, same hook lists,
+        ``MiddlewareNotUsed``, ``MIDDLEWARE_CLASSES``), so the sync chain is
+        Django's own.
+        """
+        self._request_middleware = []
+        self._view_middleware = []
+        self._template_response_middleware = []
+        self._response_middleware = []
+        self._exception_middleware = []
+        self._all_sync = True
+
+        if settings.MIDDLEWARE is None:
+            # Old-style MIDDLEWARE_CLASSES: Django builds the hook lists.
+            BaseHandler.load_middleware(self)
+            self._async_chain = self._async_exception_converter(self._legacy_get_response_async)
+            self._all_sync = not any(
+                _has_coroutine_hooks(getattr(hook, "__self__", None))
+                for hook in self._request_middleware + self._response_middleware
+                + self._view_middleware + self._template_response_middleware
+                + self._exception_middleware
+            )
+            return
+
+        # Django's chain, innermost first; one instance per middleware.
+        sync_handler = convert_exception_to_response(self._get_response)
+        built = []
+        for middleware_path in reversed(settings.MIDDLEWARE):
+            factory = import_string(middleware_path)
+            native = _is_async_native(factory)
+            get_response = _AsyncGetResponse() if native else _GetResponse(sync_handler)
+            try:
+                middleware = factory(get_response)
+            except MiddlewareNotUsed as exc:
+                if settings.DEBUG:
+                    if str(exc):
+                        logger.debug("MiddlewareNotUsed(%r): %s", middleware_path, exc)
+                    else:
+                        logger.debug("MiddlewareNotUsed: %r", middleware_path)
+                continue
+            if middleware is None:
+                raise ImproperlyConfigured("Middleware factory %s returned None." % middleware_path)
+
+            if hasattr(middleware, "process_view"):
+                self._view_middleware.insert(0, middleware.process_view)
+            if hasattr(middleware, "process_template_response"):
+                self._template_response_middleware.append(middleware.process_template_response)
+            if hasattr(middleware, "process_exception"):
+                self._exception_middleware.append(middleware.process_exception)
+
+            if native or _has_coroutine_hooks(middleware):
+                self._all_sync = False
+            built.append((middleware, get_response, native))
+            sync_handler = convert_exception_to_response(middleware)
+        self._middleware_chain = sync_handler
+        self._async_chain = self._build_async_chain(built)
+
+    def _build_async_chain(self, built):
+        """The coroutine chain over the middleware Django's chain uses (innermost first)."""
+        async_handler = self._async_exception_converter(self._get_response_async)
+        run = []  # consecutive plain MiddlewareMixin middleware, innermost first
+        for middleware, get_response, native in built + [(None, None, False)]:
+            if middleware is not None and _is_splittable(middleware) and not _has_coroutine_hooks(middleware):
+                get_response.async_inner = async_handler
+                run.append(middleware)
+                continue
+            if run:
+                async_handler = _HookSegment(self, run[::-1], async_handler)
+                run = []
+            if middleware is None:
+                break
+            get_response.async_inner = async_handler
+            if native:
+                layer = _NativeLayer(self, middleware)
+            elif _is_splittable(middleware):
+                layer = _AsyncHookLayer(self, middleware, async_handler)
+            else:
+                layer = _BridgeLayer(self, middleware)
+            async_handler = self._async_exception_converter(layer)
+        return async_handler
+
+    # load_middleware helpers -------------------------------------------------
+
+    def _async_exception_converter(self, get_response):
+        """``convert_exception_to_response`` for a coroutine ``get_response``."""
+
+        async def inner(request):
+            try:
+                return await get_response(request)
+            except Exception as exc:
+                return await self._convert_exception(request, exc)
+
+        return inner
+
+    # running sync code -------------------------------------------------------
+
+    async def _hop(self, func, *args, executor=None):
+        """Await sync ``func(*args)`` in a pool thread (bridge pool by default)."""
+        if is_inline():
+            return await run_sync(func, *args)
+        return await run_sync(
+            _with_fresh_connections,
+            func,
+            *args,
+            executor=executor or bridge_executor(),
+            on_orphan=self._orphaned_by(_request_state.get())
+        )
+
+    def _orphaned_by(self, state):
+        if state is None:
+            return None
+
+        def on_orphan(future):
+            state.finish_delegated = True
+            future.add_done_callback(self._finish_orphan)
+
+        return on_orphan
+
+    def _finish_orphan(self, future):
+        """A sync call outlived its cancelled request: close what it produced."""
+        try:
+            result = future.result()
+        except BaseException:
+            result = None
+        if isinstance(result, HttpResponseBase):
+            result.close()  # fires request_finished
+        else:
+            signals.request_finished.send(sender=self.__class__)
+
+    async def _call_hook(self, hook, *args):
+        """Await a middleware hook: coroutine hooks on the loop, sync ones in a thread."""
+        if _is_coroutine_function(hook):
+            result = await hook(*args)
+        else:
+            result = await self._hop(hook, *args)
+        while inspect.isawaitable(result):
+            result = await result
+        return result
+
+    async def _convert_exception(self, request, exc):
+        if isinstance(exc, asyncio.CancelledError):
+            raise exc
+        return await self._hop(_response_for_exception, request, exc)
+
+    # the WSGI entry point ----------------------------------------------------
+
+    async def __call__(self, environ, start_response):
+        """Serve one request: the coroutine counterpart of ``WSGIHandler.__call__``."""
+        set_script_prefix(get_script_name(environ))
+        state = _RequestState()
+        _request_state.set(state)
+        try:
+            if self._runs_sync(get_path_info(environ), environ.get("REQUEST_METHOD")):
+                response = await self._hop(self._respond_sync, environ, executor=view_executor())
+            else:
+                request = await self._hop(self._start_request, environ)
+                response = await self._get_response_on_loop(request)
+        except asyncio.CancelledError:
+            if not state.finish_delegated:
+                signals.request_finished.send(sender=self.__class__)
+            raise
+        return self._start_response(response, environ, start_response)
+
+    def _start_request(self, environ):
+        signals.request_started.send(sender=self.__class__, environ=environ)
+        return self.request_class(environ)
+
+    def _respond_sync(self, environ):
+        """The whole of ``WSGIHandler.__call__`` up to the response, in one thread."""
+        return BaseHandler.get_response(self, self._start_request(environ))
+
+    def _start_response(self, response, environ, start_response):
+        response._handler_class = self.__class__
+        status = "%d %s" % (response.status_code, response.reason_phrase)
+        response_headers = [(str(k), str(v)) for k, v in response.items()]
+        for cookie in response.cookies.values():
+            response_headers.append((str("Set-Cookie"), str(cookie.output(header=""))))
+        start_response(force_str(status), response_headers)
+
+        closer = functools.partial(self._hop, response.close)
+        file_wrapper = environ.get("wsgi.file_wrapper")
+        if getattr(response, "file_to_stream", None) is not None and file_wrapper:
+            return self._wrap_file(response, file_wrapper)
+        if response.streaming and response.is_async:
+            return _AsyncStreamingBody(response, closer)
+        if response.streaming:
+            return _StreamingBody(response, closer)
+        return _ResponseBody([response.content], closer)
+
+    @staticmethod
+    def _wrap_file(response, file_wrapper):
+        # The server closes the file wrapper, not the response: route that
+        # close() to response.close() so request_finished still fires (as
+        # Django 2.1+ does), keeping the file's own close for the response.
+        filelike = response.file_to_stream
+        file_close = filelike.close
+        response._closable_objects = [
+            _Closer(file_close) if obj is filelike else obj for obj in response._closable_objects
+        ]
+        filelike.close = response.close
+        return file_wrapper(filelike, response.block_size)
+
+    # the pipeline ------------------------------------------------------------
+
+    def _runs_sync(self, path_info, method):
+        """Whether Django's own sync pipeline can serve this request."""
+        if not self._all_sync:
+            return False
+        try:
+            match = get_resolver(settings.ROOT_URLCONF).resolve(path_info)
+        except Resolver404:
+            return True
+        except Exception:
+            return True  # the pipeline will raise and convert it
+        return not is_async_view(match.func, method)
+
+    async def get_response(self, request):
+        """Return the response for ``request``: ``BaseHandler.get_response`` as a coroutine."""
+        if self._runs_sync(request.path_info, request.method):
+            return await self._hop(BaseHandler.get_response, self, request, executor=view_executor())
+        return await self._get_response_on_loop(request)
+
+    async def _get_response_on_loop(self, request):
+        token = _on_loop_pipeline.set(True)
+        try:
+            set_urlconf(settings.ROOT_URLCONF)
+            response = await self._async_chain(request)
+            if self._response_middleware:
+                response = await self._hop(self._legacy_process_responses, request, response)
+            response._closable_objects.append(request)
+            if not getattr(response, "is_rendered", True) and callable(getattr(response, "render", None)):
+                response = await self._hop(response.render)
+            if response.status_code == 404:
+                logger.warning(
+                    "Not Found: %s", request.path, extra={"status_code": 404, "request": request}
+                )
+            return response
+        finally:
+            _on_loop_pipeline.reset(token)
+
+    def _legacy_process_responses(self, request, response):
+        """The MIDDLEWARE_CLASSES response phase of ``BaseHandler.get_response``."""
+        try:
+            for middleware_method in self._response_middleware:
+                response = middleware_method(request, response)
+                if response is None:
+                    raise ValueError(
+                        "%s.process_response didn't return an HttpResponse object. It returned "
+                        "None instead." % (middleware_method.__self__.__class__.__name__)
+                    )
+        except Exception:
+            signals.got_request_exception.send(sender=self.__class__, request=request)
+            response = self.handle_uncaught_exception(
+                request, get_resolver(get_urlconf()), sys.exc_info()
+            )
+        return response
+
+    async def _legacy_get_response_async(self, request):
+        response = None
+        if self._request_middleware:
+            response = await self._hop(self._legacy_process_requests, request)
+        if response is None:
+            response = await self._get_response_async(request)
+        return response
+
+    def _legacy_process_requests(self, request):
+        for middleware_method in self._request_middleware:
+            response = middleware_method(request)
+            if response:
+                return response
+        return None
+
+    async def _get_response_async(self, request):
+        """Resolve, run view middleware, await the view, render: ``_get_response`` on the loop."""
+        if hasattr(request, "urlconf"):
+            urlconf = request.urlconf
+            set_urlconf(urlconf)
+            resolver = get_resolver(urlconf)
+        else:
+            resolver = get_resolver()
+        resolver_match = resolver.resolve(request.path_info)
+        callback, callback_args, callback_kwargs = resolver_match
+        request.resolver_match = resolver_match
+
+        if not is_async_view(callback, request.method):
+            # A sync view (chosen by a urlconf set in middleware, say): Django's
+            # own _get_response in one view-pool hop.
+            return await self._hop(BaseHandler._get_response, self, request, executor=view_executor())
+
+        response = None
+        for middleware_method in self._view_middleware:
+            response = await self._call_hook(
+                middleware_method, request, callback, callback_args, callback_kwargs
+            )
+            if response:
+                break
+
+        if response is None:
+            self._check_atomic_requests(callback)
+            try:
+                response = callback(request, *callback_args, **callback_kwargs)
+                while inspect.isawaitable(response):
+                    response = await response
+            except Exception as exc:
+                response = await self._process_exception(exc, request)
+
+        if response is None:
+            raise ValueError(
+                "The view %s.%s didn't return an HttpResponse object. It returned None instead."
+                % (callback.__module__, getattr(callback, "__name__", type(callback).__name__))
+            )
+        if hasattr(response, "render") and callable(response.render):
+            for middleware_method in self._template_response_middleware:
+                response = await self._call_hook(middleware_method, request, response)
+                if response is None:
+                    raise ValueError(
+                        "%s.process_template_response didn't return an HttpResponse object. "
+                        "It returned None instead." % (middleware_method.__self__.__class__.__name__)
+                    )
+            try:
+                response = await self._hop(response.render)
+            except Exception as exc:
+                response = await self._process_exception(exc, request)
+        return response
+
+    def _check_atomic_requests(self, view):
+        non_atomic_requests = getattr(view, "_non_atomic_requests", set())
+        for connection in connections.all():
+            if (
+                connection.settings_dict["ATOMIC_REQUESTS"]
+                and connection.alias not in non_atomic_requests
+            ):
+                raise RuntimeError(
+                    "ATOMIC_REQUESTS cannot wrap coroutine view %r: a transaction cannot span "
+                    "awaits. Decorate it with @transaction.non_atomic_requests and use "
+                    "transaction.atomic() inside database_sync_to_async." % (view,)
+                )
+
+    async def _process_exception(self, exc, request):
+        """``process_exception_by_middleware`` on the loop: hooks see ``exc``; if none answers, re-raise."""
+        if isinstance(exc, asyncio.CancelledError):
+            raise exc
+        for middleware_method in self._exception_middleware:
+            if _is_coroutine_function(middleware_method):
+                response = await middleware_method(request, exc)
+            else:
+                response = await self._hop(_call_with_exception, middleware_method, request, exc)
+            if response:
+                return response
+        raise exc
+
+    def make_view_atomic(self, view):
+        """Django's ``make_view_atomic``, plus awaiting a wrongly judged view's awaitable."""
+        return _AwaitingView(super(AsyncDjangoApplication, self).make_view_atomic(view))
+
+
+def _call_with_exception(hook, request, exc):
+    """Call an exception hook with ``exc`` as the exception being handled."""
+    try:
+        raise exc
+    except Exception:
+        return hook(request, exc)
+
+
+class _Closer(object):
+    """Something with a ``close()`` that calls the given function."""
+
+    __slots__ = ("close",)
+
+    def __init__(self, close):
+        self.close = close

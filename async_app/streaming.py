@@ -1,0 +1,84 @@
+"""``StreamingHttpResponse`` over async iterators (a backport of Django 4.2's).
+
+Django 1.11's ``StreamingHttpResponse`` calls ``iter()`` on its content, so an
+async generator (server-sent events, say) raises ``TypeError``. After
+:func:`install`, a streaming response built from an object with ``__aiter__``
+sets ``response.is_async = True`` and keeps the async iterator;
+``streaming_content`` is then an async iterator of bytes, which the pipeline
+hands to the worker to send chunk by chunk. Sync iteration (Django's test
+client, a WSGI server that knows nothing of this) still works: it collects the
+whole stream first, with a warning, as Django 4.2 does.
+
+Middleware that rewraps ``streaming_content`` with a sync generator (Django
+1.11's ``GZipMiddleware``) cannot wrap an async stream; such a response fails
+while streaming, as it would on Django 4.2 with a sync-only middleware.
+"""
+import warnings
+
+from django.http import StreamingHttpResponse
+
+__all__ = ["install"]
+
+
+def _set_streaming_content(self, value):
+    if not hasattr(value, "__iter__") and hasattr(value, "__aiter__"):
+        self.is_async = True
+        self._iterator = value.__aiter__()
+        return
+    self.is_async = False
+    _set_sync_streaming_content(self, value)
+
+
+def _streaming_content(self):
+    if not self.is_async:
+        return map(self.make_bytes, self._iterator)
+    iterator = self._iterator  # fixed now, in case streaming_content is set again
+
+    async def as_bytes():
+        async for part in iterator:
+            yield self.make_bytes(part)
+
+    return as_bytes()
+
+
+def _iter(self):
+    if not self.is_async:
+        return self.streaming_content
+    warnings.warn(
+        "StreamingHttpResponse must consume its async iterator completely to "
+        "serve it synchronously; use a sync iterator for sync servers.",
+        Warning,
+    )
+    from .sync import run_coroutine
+
+    async def collect(parts):
+        return [part async for part in parts]
+
+    return iter(run_coroutine(collect(self.streaming_content)))
+
+
+def _aiter(self):
+    if self.is_async:
+        return self.streaming_content
+
+    async def from_sync(parts):
+        for part in parts:
+            yield part
+
+    return from_sync(self.streaming_content)
+
+
+_set_sync_streaming_content = StreamingHttpResponse._set_streaming_content
+
+
+def install():
+    """Teach ``StreamingHttpResponse`` async iterators (idempotent)."""
+    cls = StreamingHttpResponse
+    if getattr(cls, "_async_app_streaming", False):
+        return
+    cls.is_async = False
+    cls._set_streaming_content = _set_streaming_content
+    cls.streaming_content = property(_streaming_content, cls.streaming_content.fset)
+    cls.__iter__ = _iter
+    cls.__aiter__ = _aiter
+    cls._async_app_streaming = True
