@@ -1,0 +1,127 @@
+"""Django settings for the montage project (Django 1.11).
+
+Environment variables (all optional):
+
+``MONTAGE_DB``
+    Path of the SQLite database (default ``montage/db.sqlite3``).
+``MONTAGE_MEDIA_ROOT``
+    Where uploaded photos and thumbnails go (default ``montage/media/``).
+``MONTAGE_DEBUG``
+    ``1`` turns Django's ``DEBUG`` on (default off).
+``MONTAGE_SECRET_KEY``
+    The secret key; the default is for local development only.
+``MONTAGE_ALLOWED_HOSTS``
+    Comma-separated extra host names (loopback names are always allowed).
+``MONTAGE_IMPORT_TIMEOUT``
+    Seconds allowed per URL on ``/import/`` (default 10).
+``MONTAGE_EVENTS_KEEPALIVE``
+    Seconds between keep-alive comments on ``/events/`` (default 15).
+"""
+import os
+
+BASE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def _env_flag(name, default=False):
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+SECRET_KEY = os.environ.get(
+    "MONTAGE_SECRET_KEY", "montage-local-development-key-do-not-deploy-me"
+)
+
+DEBUG = _env_flag("MONTAGE_DEBUG")
+
+ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]"] + [
+    host.strip()
+    for host in os.environ.get("MONTAGE_ALLOWED_HOSTS", "").split(",")
+    if host.strip()
+]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "montage.photos",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "montage.urls"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.debug",
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "montage.wsgi.application"
+
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": os.environ.get("MONTAGE_DB") or os.path.join(BASE_DIR, "db.sqlite3"),
+    }
+}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_L10N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+MEDIA_URL = "/media/"
+MEDIA_ROOT = os.environ.get("MONTAGE_MEDIA_ROOT") or os.path.join(BASE_DIR, "media")
+
+# With DEBUG off too, the site serves /static/ and /media/ itself (see
+# montage/urls.py): it is a demo on loopback, not behind a web server.
+
+TEST_RUNNER = "montage.testrunner.MontageTestRunner"
+
+# montage's own knobs.
+MONTAGE_MAX_UPLOAD_SIZE = 15 * 1024 * 1024
+MONTAGE_MAX_PIXELS = 40 * 1000 * 1000
+MONTAGE_THUMBNAIL_SIZE = 240
+MONTAGE_IMPORT_MAX_URLS = 10
+MONTAGE_IMPORT_TIMEOUT = float(os.environ.get("MONTAGE_IMPORT_TIMEOUT", "10"))
+MONTAGE_EVENTS_KEEPALIVE = float(os.environ.get("MONTAGE_EVENTS_KEEPALIVE", "15"))
+MONTAGE_MONTAGE_LIMIT = 64
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"montage": {"handlers": ["console"], "level": "INFO"}},
+}
