@@ -23,3 +23,21 @@ test: venv
 run: venv
 	$(PY) montage/manage.py migrate --noinput
 	$(VENV)/bin/gunicorn -c gunicorn.conf.py
+
+# Django 1.11's own tests with every test-client request through
+# AsyncDjangoApplication: once via the sync fast path, once forcing the
+# coroutine pipeline for every view.
+DJANGO_SRC := .cache/django/Django-1.11.29
+DJANGO_SUITE_LABELS := handlers middleware middleware_exceptions requests test_client \
+	test_client_regress view_tests generic_views csrf_tests sessions_tests
+
+$(DJANGO_SRC)/tests/runtests.py:
+	mkdir -p .cache/django
+	$(PY) -m pip download -q --no-deps --no-binary :all: Django==1.11.29 -d .cache/django
+	tar xzf .cache/django/Django-1.11.29.tar.gz -C .cache/django
+	touch $@
+
+.PHONY: django-suite
+django-suite: venv $(DJANGO_SRC)/tests/runtests.py
+	$(PY) tools/django_suite.py $(DJANGO_SRC)/tests $(DJANGO_SUITE_LABELS) --parallel 2
+	ASYNC_APP_SYNC_FAST_PATH=0 $(PY) tools/django_suite.py $(DJANGO_SRC)/tests $(DJANGO_SUITE_LABELS) --parallel 2

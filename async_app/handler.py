@@ -32,7 +32,7 @@ import sys
 import django
 from django.apps import apps
 
-if not apps.ready and not apps.loading:
+if not apps.ready:
     django.setup(set_prefix=False)
 
 from django.conf import settings  # noqa: E402
@@ -384,6 +384,11 @@ class AsyncDjangoApplication(DjangoApplication):
     and :meth:`get_response` are coroutines; the worker awaits ``__call__``.
     """
 
+    #: Serve requests for sync views through Django's own sync pipeline in one
+    #: thread hop. False sends every request through the coroutine pipeline
+    #: (slower for sync views; the regression suites run both ways).
+    sync_fast_path = True
+
     def load_middleware(self):
         """Build Django's sync chain and the coroutine chain from one set of middleware.
 
@@ -592,7 +597,7 @@ class AsyncDjangoApplication(DjangoApplication):
 
     def _runs_sync(self, path_info, method):
         """Whether Django's own sync pipeline can serve this request."""
-        if not self._all_sync:
+        if not (self.sync_fast_path and self._all_sync):
             return False
         try:
             match = get_resolver(settings.ROOT_URLCONF).resolve(path_info)
