@@ -1,0 +1,622 @@
+"""``AiohttpWorker``: a gunicorn worker serving WSGI apps on aiohttp 3's HTTP server.
+
+The successor of gunicorn 19's ``gaiohttp``: set
+``worker_class = "async_app.worker.AiohttpWorker"`` (or
+``AiohttpUVLoopWorker`` with the ``uvloop`` extra). One event loop per worker
+process; aiohttp parses HTTP/1.x and writes the bytes; :mod:`async_app.wsgi`
+builds the environ and the response.
+
+How an application runs (the seam of README.md):
+
+* a coroutine application (``async def __call__(environ, start_response)``,
+  e.g. ``AsyncDjangoApplication``) is awaited on the loop;
+* any other WSGI application is called in the view pool
+  (:func:`async_app.sync.view_executor`, ``threads`` threads); if it returns
+  an awaitable, that is awaited on the loop;
+* the body: lists and tuples are written directly, async iterables are
+  iterated on the loop, other iterables in a pool thread (they may block);
+  then ``aclose()`` is awaited or ``close()`` called in the pool, once;
+* a client that disconnects cancels the task awaiting the application.
+
+Lifecycle follows gunicorn's own workers: heartbeat (``notify``) every
+second, ``worker_connections`` caps concurrent connections (a full worker
+stops accepting), SIGTERM and ``max_requests`` stop gracefully within
+``graceful_timeout``, SIGQUIT/SIGINT stop at once, a changed parent stops.
+"""
+import asyncio
+import errno
+import inspect
+import os
+import signal
+import sys
+import warnings
+from datetime import datetime
+
+from aiohttp import web, web_protocol, web_server
+from gunicorn import sock as gsock
+from gunicorn.workers import base
+
+from . import sync
+from .wsgi import Pump, RequestError, Response, WSGIEnviron, max_header_fields, read_body
+
+__all__ = ["AiohttpWorker", "AiohttpUVLoopWorker"]
+
+# How long a stopping worker keeps idle keep-alive connections open for a
+# request a client may already be sending (answered with Connection: close).
+STOP_KEEPALIVE_LINGER = 2.0
+# An idle connection that never sent a request is closed after this long when
+# keep-alive is off (otherwise after ``keepalive`` seconds).
+FIRST_REQUEST_TIMEOUT = 5.0
+SSL_HANDSHAKE_TIMEOUT = 10.0
+
+_ACCEPT_RETRY = (errno.EAGAIN, errno.EWOULDBLOCK, errno.ECONNABORTED,
+                 errno.EPROTO, errno.EINTR)
+
+
+def _env_int(name, default):
+    value = os.environ.get(name, "")
+    return int(value) if value.strip() else default
+
+
+def is_coroutine_app(app):
+    """True when calling ``app`` (or its ``__call__``) returns a coroutine."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        for func in (app, getattr(app, "__call__", None)):
+            if func is not None and (inspect.iscoroutinefunction(func)
+                                     or asyncio.iscoroutinefunction(func)):
+                return True
+    return False
+
+
+def parser_limits(cfg):
+    """gunicorn's request limits as aiohttp parser arguments.
+
+    aiohttp applies ``max_line_size`` to the request target and
+    ``max_field_size`` to each header name and value. ``max_headers`` is one
+    above the limit so the worker itself answers 431 at the limit (aiohttp
+    3.8 does not count headers at all).
+    """
+    line = cfg.limit_request_line
+    field = cfg.limit_request_field_size
+    return {
+        "max_line_size": line if 0 < line < 8190 else 8190,
+        "max_field_size": field if field > 0 else 8190,
+        "max_headers": max_header_fields(cfg) + 1,
+    }
+
+
+class _Done:
+    """A body a pool thread already iterated (and closed unless it has ``aclose``)."""
+
+    __slots__ = ("result",)
+
+    def __init__(self, result):
+        self.result = result
+
+
+def _consume(future):
+    # Retrieve the outcome of work nobody awaits any more (client gone).
+    if not future.cancelled():
+        future.exception()
+
+
+class Connection(web_protocol.RequestHandler):
+    """aiohttp's HTTP/1 protocol, plus what the worker needs per connection.
+
+    Remembers the task running the application so that a client that goes
+    away cancels it (aiohttp 3.8 never does; 3.9+ only with
+    ``handler_cancellation``), and tells the worker when it closes.
+    """
+
+    def __init__(self, worker, manager, **kwargs):
+        super().__init__(manager, **kwargs)
+        self.worker = worker
+        self.app_task = None
+        self.busy = False
+        self.idle_since = 0.0
+        self.peer_addr = None
+        self.server_addr = None
+        self.trusted = False
+        self.tls = False
+
+    def connection_made(self, transport):
+        self.peer_addr = transport.get_extra_info("peername")
+        self.server_addr = transport.get_extra_info("sockname")
+        self.tls = transport.get_extra_info("sslcontext") is not None
+        self.trusted = self.worker.environ.trust(self.peer_addr)
+        self.idle_since = self.worker.loop.time()
+        self.worker.connections.add(self)
+        super().connection_made(transport)
+
+    def connection_lost(self, exc):
+        super().connection_lost(exc)
+        task, self.app_task = self.app_task, None
+        if task is not None and not task.done():
+            task.cancel()
+        self.worker.connection_closed(self)
+
+    def is_idle(self):
+        """No request in progress or queued (pipelined) on this connection."""
+        return not self.busy and not getattr(self, "_messages", None)
+
+    def handle_error(self, request, status=500, exc=None, message=None):
+        """Answer requests aiohttp's parser refused with a 4xx and a warning, like gunicorn."""
+        if status >= 500:
+            return super().handle_error(request, status, exc, message)
+        ip = self.peer_addr[0] if isinstance(self.peer_addr, tuple) else self.peer_addr
+        self.worker.log.warning("Invalid request from ip=%s: %s", ip, message or exc)
+        resp = web.Response(status=status, text="%s\n" % (message or "Bad Request"))
+        resp.force_close()
+        return resp
+
+
+class _Server(web_server.Server):
+    """aiohttp's low-level server making :class:`Connection` protocols."""
+
+    def __init__(self, worker, handler, **kwargs):
+        super().__init__(handler, **kwargs)
+        self.worker = worker
+
+    def __call__(self):
+        return Connection(self.worker, self, loop=self._loop, **self._kwargs)
+
+
+class AiohttpWorker(base.Worker):
+    """Gunicorn worker: aiohttp 3's HTTP server, WSGI apps sync or coroutine.
+
+    Configuration is gunicorn's (``threads``, ``keepalive``,
+    ``worker_connections``, ``timeout``, ``graceful_timeout``,
+    ``max_requests``, ``limit_request_*``, ``forwarded_allow_ips``,
+    ``secure_scheme_headers``, ``certfile``/``keyfile``, hooks, logs). The
+    request body limits come from the environment:
+    ``ASYNC_APP_MAX_BODY_SIZE`` (default 100 MiB, larger bodies get 413) and
+    ``ASYNC_APP_BODY_SPOOL_SIZE`` (default 1 MiB, larger bodies go to a
+    temporary file).
+    """
+
+    max_body_size = 100 * 1024 * 1024
+    body_spool_size = 1024 * 1024
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.loop = None
+        self.connections = set()
+        self.environ = None
+        self._quick = False
+        self._wakeup = None
+        self._slots = None
+        self._acceptors = []
+        self._coroutine_app = False
+        self._ssl = None
+        self._server = None
+
+    # --- gunicorn lifecycle ------------------------------------------------
+
+    def new_event_loop(self):
+        """The event loop this worker runs (overridden by the uvloop worker)."""
+        return asyncio.new_event_loop()
+
+    def init_process(self):
+        """Make this process's event loop and pools, then boot like gunicorn's workers."""
+        # The loop must exist before the base class installs signal handlers
+        # and loads the app (which may look the loop up).
+        self.loop = self.new_event_loop()
+        asyncio.set_event_loop(self.loop)
+        sync.configure(threads=self.cfg.threads)
+        super().init_process()
+
+    def init_signals(self):
+        """Signals through the loop (``add_signal_handler``), SIGABRT directly.
+
+        The base class's wakeup-fd pipe would fight asyncio's own, so it is
+        not used. SIGABRT (sent by the arbiter when the heartbeat stops)
+        keeps a plain handler: it must run even when the loop is blocked.
+        """
+        for sig in self.SIGNALS:
+            signal.signal(sig, signal.SIG_DFL)
+        loop = self.loop
+        loop.add_signal_handler(signal.SIGTERM, self.handle_exit, signal.SIGTERM, None)
+        loop.add_signal_handler(signal.SIGQUIT, self.handle_quit, signal.SIGQUIT, None)
+        loop.add_signal_handler(signal.SIGINT, self.handle_quit, signal.SIGINT, None)
+        loop.add_signal_handler(signal.SIGUSR1, self.handle_usr1, signal.SIGUSR1, None)
+        loop.add_signal_handler(signal.SIGWINCH, self.handle_winch, signal.SIGWINCH, None)
+        signal.signal(signal.SIGABRT, self.handle_abort)
+
+    def handle_exit(self, sig, frame):
+        """SIGTERM: stop accepting, finish requests in flight, then exit."""
+        self.alive = False
+        self._wake()
+
+    def handle_quit(self, sig, frame):
+        """SIGQUIT/SIGINT: exit now; requests in flight are cancelled."""
+        self.alive = False
+        self._quick = True
+        self.cfg.worker_int(self)
+        self._wake()
+
+    def run(self):
+        """Serve until told to stop, then shut down and close the loop."""
+        self.max_body_size = _env_int("ASYNC_APP_MAX_BODY_SIZE", self.max_body_size)
+        self.body_spool_size = _env_int("ASYNC_APP_BODY_SPOOL_SIZE", self.body_spool_size)
+        self.environ = WSGIEnviron(self.cfg)
+        self._coroutine_app = is_coroutine_app(self.wsgi)
+        if self.cfg.is_ssl:
+            self._ssl = gsock.ssl_context(self.cfg)
+            self._ssl.set_alpn_protocols(["http/1.1"])
+        loop = self.loop
+        try:
+            loop.run_until_complete(self._serve())
+        finally:
+            try:
+                self._cancel_leftovers()
+                loop.run_until_complete(loop.shutdown_asyncgens())
+            finally:
+                loop.close()
+                sync.shutdown_executors(wait=False)
+
+    # --- serving ----------------------------------------------------------
+
+    async def _serve(self):
+        loop = self.loop
+        self._wakeup = asyncio.Event()
+        self._slots = asyncio.Semaphore(max(1, self.cfg.worker_connections))
+        keepalive = max(float(self.cfg.keepalive), 0.0)
+        self._server = _Server(
+            self, self.handle_request,
+            keepalive_timeout=keepalive,
+            tcp_keepalive=True,
+            logger=self.log.error_log,
+            access_log=None,
+            auto_decompress=False,
+            **parser_limits(self.cfg)
+        )
+        idle_limit = keepalive if keepalive > 0 else FIRST_REQUEST_TIMEOUT
+        self._acceptors = [loop.create_task(self._accept(listener))
+                           for listener in self.sockets]
+        try:
+            while self.alive:
+                self.notify()
+                if self.ppid != os.getppid():
+                    self.log.info("Parent changed, shutting down: %s", self)
+                    self.alive = False
+                    break
+                self._close_idle(loop.time() - idle_limit)
+                try:
+                    await asyncio.wait_for(self._wakeup.wait(), 1.0)
+                except asyncio.TimeoutError:
+                    pass
+        finally:
+            await self._shutdown()
+
+    async def _accept(self, listener):
+        """Accept connections while fewer than ``worker_connections`` are open."""
+        loop = self.loop
+        sock = getattr(listener, "sock", listener)
+        sock.setblocking(False)
+        slots = self._slots
+        while True:
+            await slots.acquire()
+            try:
+                client, _ = await loop.sock_accept(sock)
+            except asyncio.CancelledError:
+                slots.release()
+                raise
+            except OSError as exc:
+                slots.release()
+                if exc.errno in _ACCEPT_RETRY:
+                    continue
+                # EMFILE/ENFILE/ENOBUFS: let connections close before retrying.
+                self.log.error("Cannot accept on %s: %s", listener, exc)
+                await asyncio.sleep(0.5)
+                continue
+            loop.create_task(self._connect(client))
+
+    async def _connect(self, client):
+        kwargs = {}
+        if self._ssl is not None:
+            kwargs = {"ssl": self._ssl, "ssl_handshake_timeout": SSL_HANDSHAKE_TIMEOUT}
+        try:
+            await self.loop.connect_accepted_socket(self._server, client, **kwargs)
+        except BaseException as exc:
+            # The protocol never got connection_made: give the slot back here.
+            client.close()
+            self._slots.release()
+            if isinstance(exc, asyncio.CancelledError):
+                raise
+            if not isinstance(exc, Exception):
+                raise
+            self.log.debug("Connection setup failed: %r", exc)
+
+    def connection_closed(self, conn):
+        """A connection ended: free its ``worker_connections`` slot."""
+        if conn in self.connections:
+            self.connections.discard(conn)
+            self._slots.release()
+
+    def _close_idle(self, idle_before):
+        for conn in list(self.connections):
+            if conn.is_idle() and conn.idle_since <= idle_before:
+                conn.force_close()
+
+    def _wake(self):
+        if self._wakeup is not None:
+            self._wakeup.set()
+
+    # --- shutdown ---------------------------------------------------------
+
+    async def _shutdown(self):
+        loop = self.loop
+        for task in self._acceptors:
+            task.cancel()
+        if self._acceptors:
+            await asyncio.gather(*self._acceptors, return_exceptions=True)
+        self._acceptors = []
+        for listener in self.sockets:
+            try:
+                listener.close()
+            except OSError:
+                pass
+        deadline = loop.time() + (0 if self._quick else self.cfg.graceful_timeout)
+        linger_until = loop.time() + min(STOP_KEEPALIVE_LINGER, max(self.cfg.keepalive, 0))
+        while self.connections and loop.time() < deadline:
+            self.notify()
+            now = loop.time()
+            if now >= linger_until:
+                self._close_idle(now)
+            await asyncio.sleep(0.05)
+        if not self._quick:
+            await self._finish_background(deadline)
+        for conn in list(self.connections):
+            transport = conn.transport
+            if transport is not None:
+                transport.abort()
+            else:
+                conn.force_close()
+        # Let cancelled requests run their cleanup (finally blocks, close()).
+        pending = [t for t in _all_tasks(loop) if t is not _current_task(loop)]
+        if pending:
+            await asyncio.wait(pending, timeout=1.0)
+
+    async def _finish_background(self, deadline):
+        """Wait for work spawned by views, then close the shared HTTP client.
+
+        Only if the application imported those tools: nothing can have been
+        spawned or opened otherwise.
+        """
+        loop = self.loop
+        for module_name, func_name, takes_timeout in (
+                ("async_app.tasks", "wait_spawned", True),
+                ("async_app.http", "close_http_session", False)):
+            module = sys.modules.get(module_name)
+            func = getattr(module, func_name, None)
+            if func is None:
+                continue
+            remaining = max(deadline - loop.time(), 0.0)
+            try:
+                coro = func(remaining) if takes_timeout else func()
+                await asyncio.wait_for(coro, remaining + 1.0)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                self.log.exception("%s.%s failed during shutdown", module_name, func_name)
+
+    def _cancel_leftovers(self):
+        loop = self.loop
+        if loop.is_closed() or loop.is_running():
+            return
+        tasks = [t for t in _all_tasks(loop) if not t.done()]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+
+    # --- one request --------------------------------------------------------
+
+    async def handle_request(self, request):
+        """aiohttp's request handler: run the WSGI app for one request.
+
+        Returns the (already written) :class:`async_app.wsgi.Response`.
+        """
+        loop = self.loop
+        conn = request.protocol
+        conn.busy = True
+        started = datetime.now()
+        self.nr += 1
+        if self.nr >= self.max_requests and self.alive:
+            self.log.info("Autorestarting worker after current request.")
+            self.alive = False
+            self._wake()
+        keep_alive = (self.alive and self.cfg.keepalive > 0 and request.keep_alive
+                      and "Upgrade" not in request.headers)
+        resp = Response(request, keep_alive, loop, self)
+        environ = None
+        req = None
+        body = None
+        hooked = False
+        try:
+            try:
+                environ, req, expect = self.environ.parse(request, conn)
+                self.cfg.pre_request(self, req)
+                hooked = True
+                body, length = await read_body(request, self.max_body_size,
+                                               self.body_spool_size, expect)
+            except RequestError as exc:
+                ip = environ["REMOTE_ADDR"] if environ else conn.peer_addr
+                self.log.warning("Invalid request from ip=%s: %s", ip, exc.message)
+                await resp.send_error(exc.status, exc.reason, exc.message)
+                return resp
+            environ["wsgi.input"] = req.body = body
+            if length is not None:
+                environ["CONTENT_LENGTH"] = str(length)
+            conn.app_task = _current_task(loop)
+            try:
+                await self._run_app(environ, resp)
+            finally:
+                conn.app_task = None
+            return resp
+        except asyncio.CancelledError:
+            resp.keep_alive = False
+            raise
+        except Exception as exc:
+            resp.keep_alive = False
+            if isinstance(exc, (ConnectionError, asyncio.IncompleteReadError)):
+                self.log.debug("Client went away: %r", exc)
+            else:
+                self.log.exception("Error handling request %s",
+                                   environ["RAW_URI"] if environ else request.raw_path)
+            if resp.headers_sent or conn.transport is None:
+                # A started response cannot become an error page: cut it short.
+                conn.force_close()
+            else:
+                try:
+                    await resp.send_error(500, "Internal Server Error")
+                except Exception:
+                    conn.force_close()
+            return resp
+        finally:
+            conn.busy = False
+            conn.idle_since = loop.time()
+            if not self.alive:
+                conn.close()
+            if body is not None:
+                body.close()
+            if resp.status is not None:
+                if environ is None:
+                    environ = {"REQUEST_METHOD": request.method,
+                               "RAW_URI": request.raw_path,
+                               "SERVER_PROTOCOL": "HTTP/%d.%d" % tuple(request.version)}
+                self.log.access(resp, req or (), environ, datetime.now() - started)
+            if hooked:
+                try:
+                    self.cfg.post_request(self, req, environ, resp)
+                except Exception:
+                    self.log.exception("Exception in post_request hook")
+
+    async def _run_app(self, environ, resp):
+        app = self.wsgi
+        if self._coroutine_app:
+            result = app(environ, resp.start_response)
+            while inspect.isawaitable(result):
+                result = await result
+            await self._write_body(result, resp)
+            return
+        pump = resp.pump = Pump(self.loop)
+        work = self.loop.create_task(sync.run_sync(
+            self._call_sync_app, app, environ, resp, pump,
+            executor=sync.view_executor()))
+        try:
+            result = await pump.drain(work, resp)
+        except BaseException:
+            pump.abort()
+            work.add_done_callback(self._close_abandoned)
+            raise
+        finally:
+            resp.pump = None
+        if isinstance(result, _Done):
+            await resp.finish()
+            if hasattr(result.result, "aclose"):
+                await self._close(result.result)
+            return
+        while inspect.isawaitable(result):
+            result = await result
+        await self._write_body(result, resp)
+
+    def _call_sync_app(self, app, environ, resp, pump):
+        # In a pool thread: call the app and, for an iterable that may
+        # block, iterate it here too (one hop per request, as gthread).
+        result = app(environ, resp.start_response)
+        if (inspect.isawaitable(result) or isinstance(result, (list, tuple))
+                or hasattr(result, "__aiter__")):
+            return result
+        self._iterate(result, pump)
+        return _Done(result)
+
+    @staticmethod
+    def _iterate(result, pump):
+        # In a pool thread: feed the body to the loop, then close it.
+        try:
+            for chunk in result:
+                pump.put(chunk)
+        finally:
+            if not hasattr(result, "aclose"):
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+
+    def _close_abandoned(self, work):
+        # The client left while a pool thread ran the app: once it is done,
+        # a body it returned un-iterated or with aclose() still gets closed.
+        if work.cancelled() or work.exception() is not None:
+            return
+        result = work.result()
+        if isinstance(result, _Done):
+            if not hasattr(result.result, "aclose"):
+                return
+            result = result.result
+        if inspect.iscoroutine(result):
+            result.close()
+        elif hasattr(result, "aclose") or hasattr(result, "close"):
+            self.loop.create_task(self._close(result))
+
+    async def _write_body(self, result, resp):
+        closed = False
+        try:
+            if resp.early:
+                await resp.write_early()
+            if isinstance(result, (list, tuple)):
+                for chunk in result:
+                    await resp.write(chunk)
+            elif hasattr(result, "__aiter__"):
+                async for chunk in result:
+                    await resp.write(chunk)
+            else:
+                pump = resp.pump = Pump(self.loop)
+                work = self.loop.create_task(sync.run_sync(
+                    self._iterate, result, pump, executor=sync.view_executor()))
+                # From here on the thread closes a sync-only body.
+                closed = not hasattr(result, "aclose")
+                try:
+                    await pump.drain(work, resp)
+                except BaseException:
+                    pump.abort()
+                    work.add_done_callback(_consume)
+                    raise
+                finally:
+                    resp.pump = None
+            await resp.finish()
+        finally:
+            if not closed:
+                await self._close(result)
+
+    async def _close(self, result):
+        """``aclose()`` awaited, else ``close()`` in the pool; errors logged."""
+        try:
+            aclose = getattr(result, "aclose", None)
+            if aclose is not None:
+                await aclose()
+                return
+            close = getattr(result, "close", None)
+            if close is not None:
+                await sync.run_sync(close, executor=sync.view_executor())
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            self.log.exception("Error closing the response of the application")
+
+
+class AiohttpUVLoopWorker(AiohttpWorker):
+    """:class:`AiohttpWorker` on uvloop (``pip install async_app[uvloop]``)."""
+
+    def new_event_loop(self):
+        import uvloop
+
+        return uvloop.new_event_loop()
+
+
+def _all_tasks(loop):
+    return asyncio.all_tasks(loop)
+
+
+def _current_task(loop):
+    return asyncio.current_task(loop)
