@@ -179,9 +179,14 @@ async def run_sync(func, *args, executor=None, on_orphan=None, **kwargs):
 
 
 async def _capture_context(coro, box):
+    # The coroutine runs on a loop, so it is not sync code even though its
+    # context is copied from sync code: the database guard and spawn() must
+    # treat it as coroutine code.
+    token = _sync_code.set(False)
     try:
         return await coro
     finally:
+        _sync_code.reset(token)
         box.append(contextvars.copy_context())
 
 
