@@ -26,6 +26,10 @@ __all__ = ["SynchronousOnlyOperation", "database_sync_to_async", "install_guard"
 # (Django 3.0 decorates these, or the backend methods they call, with
 # @async_unsafe). Not close(): close_old_connections() runs from the
 # request_started/finished signals on the loop thread and must stay harmless.
+# For the same reason ensure_connection() only raises when it would connect:
+# close_old_connections() calls it (through get_autocommit()) on a connection
+# that is already open, such as one a test or start-up code opened in this
+# thread before the loop ran; it only reads state then.
 GUARDED_METHODS = ("connect", "ensure_connection", "_cursor", "cursor", "chunked_cursor")
 
 
@@ -52,9 +56,13 @@ def _check_async_unsafe(name):
 
 
 def _guarded(method):
+    name = method.__name__
+    only_if_closed = name == "ensure_connection"
+
     @functools.wraps(method)
     def guarded(self, *args, **kwargs):
-        _check_async_unsafe(method.__name__)
+        if not (only_if_closed and self.connection is not None):
+            _check_async_unsafe(name)
         return method(self, *args, **kwargs)
 
     guarded._async_app_guarded = True

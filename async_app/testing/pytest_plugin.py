@@ -11,38 +11,53 @@ Enable it in the project's top-level ``conftest.py``::
   test, sync code inline on the test's thread, spawned tasks waited for and
   the shared HTTP session closed at the end. Fixtures are ordinary sync
   fixtures. Tests marked for another async plugin (``@pytest.mark.asyncio``,
-  ``@pytest.mark.anyio``) are left to it.
+  ``@pytest.mark.anyio``) are left to it. Django's ``override_settings`` and
+  other ``TestContextDecorator``\ s can decorate coroutine tests (see
+  :func:`async_app.testing.runner.install`); a test wrapped by another sync
+  decorator, which would return the coroutine without running it, fails.
 * fixtures ``async_client`` (an :class:`~async_app.testing.AsyncClient`) and
   ``async_rf`` (an :class:`~async_app.testing.AsyncRequestFactory`).
 
 Django itself must be set up by the project (its conftest or pytest-django).
 """
-import asyncio
 import inspect
 
 import pytest
 
-from .runner import run_async
+from .runner import _is_coroutine_function, run_async
 
 _OTHER_ASYNC_MARKERS = ("asyncio", "anyio", "trio")
-
-
-def _is_coroutine_test(pyfuncitem):
-    func = pyfuncitem.obj
-    if not (inspect.iscoroutinefunction(func) or asyncio.iscoroutinefunction(func)):
-        return False
-    return not any(pyfuncitem.get_closest_marker(name) for name in _OTHER_ASYNC_MARKERS)
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_pyfunc_call(pyfuncitem):
     """Run coroutine test functions on a fresh loop (see the module doc)."""
-    if not _is_coroutine_test(pyfuncitem):
+    func = pyfuncitem.obj
+    if any(pyfuncitem.get_closest_marker(name) for name in _OTHER_ASYNC_MARKERS):
+        return None
+    if _is_coroutine_function(func):
+        runner = run_async
+    elif _is_coroutine_function(inspect.unwrap(func)):
+        # A sync decorator around a coroutine test: it returns the coroutine
+        # without running it. Older pytest would only skip such a test.
+        runner = _fail_unawaited
+    else:
         return None
     funcargs = pyfuncitem.funcargs
-    kwargs = {name: funcargs[name] for name in pyfuncitem._fixtureinfo.argnames}
-    run_async(pyfuncitem.obj(**kwargs))
+    runner(func(**{name: funcargs[name] for name in pyfuncitem._fixtureinfo.argnames}))
     return True
+
+
+def _fail_unawaited(result):
+    if inspect.isawaitable(result):
+        if inspect.iscoroutine(result):
+            result.close()
+        pytest.fail(
+            "a sync decorator wraps this coroutine test and returned it un-run (its own "
+            "setup and teardown ran without the test); put the decorator's effect "
+            "inside the test, or use a decorator that supports coroutine functions",
+            pytrace=False,
+        )
 
 
 @pytest.fixture

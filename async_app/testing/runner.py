@@ -9,14 +9,22 @@ test coroutine is done, the runner does what the worker does at shutdown:
 it waits for the work started with :func:`async_app.spawn` and closes the
 shared :func:`async_app.http_session`, so nothing is left running when the
 loop closes.
+
+Importing this module also teaches Django's test decorators
+(``override_settings``, ``modify_settings``, ... every
+``TestContextDecorator``) to wrap coroutine functions, as Django 3.1 does:
+Django 1.11's wrapper would leave the ``with`` block as soon as the coroutine
+is *created*, so the test body would run without the override.
 """
+import asyncio
 import functools
+import inspect
 
 from ..http import close_http_session
 from ..sync import inline_mode, run_until_complete
 from ..tasks import wait_spawned
 
-__all__ = ["SPAWNED_TIMEOUT", "async_test", "run_async"]
+__all__ = ["SPAWNED_TIMEOUT", "async_test", "install", "run_async"]
 
 # How long run_async() waits for spawned tasks after the test coroutine.
 SPAWNED_TIMEOUT = 10.0
@@ -74,3 +82,39 @@ def async_test(func):
         return run_async(func(*args, **kwargs))
 
     return wrapper
+
+
+def _is_coroutine_function(func):
+    return inspect.iscoroutinefunction(func) or asyncio.iscoroutinefunction(func)
+
+
+def install():
+    """Let ``TestContextDecorator`` subclasses decorate coroutine functions (idempotent).
+
+    Django 3.1's ``decorate_callable``: for a coroutine function the wrapper
+    is a coroutine function too, entering the context around the *await*.
+    """
+    from django.test.utils import TestContextDecorator
+
+    original = TestContextDecorator.decorate_callable
+    if getattr(original, "_async_app_installed", False):
+        return
+
+    def decorate_callable(self, func):
+        if not _is_coroutine_function(func):
+            return original(self, func)
+
+        @functools.wraps(func)
+        async def inner(*args, **kwargs):
+            with self as context:
+                if self.kwarg_name:
+                    kwargs[self.kwarg_name] = context
+                return await func(*args, **kwargs)
+
+        return inner
+
+    decorate_callable._async_app_installed = True
+    TestContextDecorator.decorate_callable = decorate_callable
+
+
+install()

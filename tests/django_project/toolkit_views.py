@@ -170,3 +170,12 @@ async def slow_note(request):
 async def slow_error(request):
     await asyncio.sleep(float(request.GET["delay"]))
     raise ValueError("slow boom")
+
+
+def passthrough_middleware(get_response):
+    """Function-style middleware: its __call__ cannot be split into hooks."""
+
+    def middleware(request):
+        return get_response(request)
+
+    return middleware
