@@ -66,6 +66,18 @@ class MediaTestCase(TestCase):
         return services.save_photo(io.BytesIO(data), processed, name="made", caption=caption, **kwargs)
 
 
+def new_loop_run(coro):
+    """Run ``coro`` on a new event loop, then finish it as ``asyncio.run`` does."""
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(coro)
+    finally:
+        try:
+            loop.run_until_complete(loop.shutdown_asyncgens())
+        finally:
+            loop.close()
+
+
 class Listener(object):
     """Subscribe to the broadcast on a private event loop and collect events.
 

@@ -149,3 +149,16 @@ class AdminTests(MediaTestCase):
         self.assertEqual(response.status_code, 200)
         self.assertContains(response, "Upload a valid image")
         self.assertFalse(Photo.objects.exists())
+
+
+class PhotoDetailBeforeTheViewTests(MediaTestCase):
+    """What ``/photos/<id>/`` answers before its coroutine handlers run (sync code)."""
+
+    def test_post_needs_csrf(self):
+        photo = self.make_photo("kept")
+        response = Client(enforce_csrf_checks=True).post("/photos/%d/" % photo.pk, {"caption": "x"})
+        self.assertEqual(response.status_code, 403)
+
+    def test_other_methods_are_not_allowed(self):
+        photo = self.make_photo()
+        self.assertEqual(self.client.delete("/photos/%d/" % photo.pk).status_code, 405)
