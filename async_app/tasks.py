@@ -25,7 +25,7 @@ logger = logging.getLogger("async_app.tasks")
 
 # How long cancelled tasks get, after the deadline of wait_spawned(), to run
 # their cleanup (``finally`` blocks) before the worker goes on exiting.
-CANCEL_GRACE = 1.0
+CANCEL_GRACE = 0.5
 
 # event loop -> {task: description}; an entry lives while it has tasks.
 _spawned = {}

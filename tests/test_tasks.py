@@ -1,0 +1,210 @@
+"""spawn() and wait_spawned(): fire-and-forget work that is tracked, logged and waited for."""
+import asyncio
+import contextvars
+import gc
+import logging
+import threading
+import weakref
+
+import pytest
+
+import async_app
+from async_app.sync import inline_mode, run_sync
+from async_app.tasks import spawn, wait_spawned
+
+pytest_plugins = ["async_app.testing.pytest_plugin"]
+
+LOG = "async_app.tasks"
+
+
+async def test_spawned_task_runs_after_the_caller_returns_and_is_waited_for():
+    done = []
+
+    async def work():
+        await asyncio.sleep(0.05)
+        done.append("work")
+
+    task = spawn(work())
+    assert not task.done() and done == []
+    assert await wait_spawned(5) is True
+    assert done == ["work"] and task.done()
+
+
+async def test_spawned_task_is_held_even_if_nothing_else_references_it():
+    future_ref = []
+    results = []
+
+    async def waits_on_an_unreferenced_future():
+        future = asyncio.get_event_loop().create_future()
+        future_ref.append(weakref.ref(future))
+        results.append(await future)
+
+    # Plain create_task() leaves the loop only a weak reference to such a
+    # task: garbage collection destroys it mid-flight. spawn() holds it.
+    spawn(waits_on_an_unreferenced_future())
+    await asyncio.sleep(0)
+    gc.collect()
+    future = future_ref[0]()
+    assert future is not None
+    future.set_result(42)
+    assert await wait_spawned(5)
+    assert results == [42]
+
+
+async def test_exception_is_logged_with_traceback_at_once(caplog):
+    async def fails():
+        raise ValueError("lost order 7")
+
+    task = spawn(fails())
+    await asyncio.sleep(0.01)
+    assert task.done()
+    [record] = [r for r in caplog.records if r.name == LOG]
+    assert record.levelno == logging.ERROR
+    assert "fails" in record.getMessage()
+    assert record.exc_info[0] is ValueError
+    assert "lost order 7" in caplog.text and "Traceback" in caplog.text
+    del task
+    gc.collect()  # retrieved: asyncio has nothing left to complain about
+    assert "never retrieved" not in caplog.text
+
+
+async def test_wait_includes_tasks_spawned_while_waiting():
+    done = []
+
+    async def child():
+        await asyncio.sleep(0.05)
+        done.append("child")
+
+    async def parent():
+        await asyncio.sleep(0.05)
+        spawn(child())
+        done.append("parent")
+
+    spawn(parent())
+    assert await wait_spawned(5)
+    assert done == ["parent", "child"]
+
+
+async def test_tasks_still_running_at_the_deadline_are_cancelled_and_logged_as_lost(caplog):
+    cleaned_up = []
+
+    async def slow_upload():
+        try:
+            await asyncio.sleep(10)
+        finally:
+            cleaned_up.append(True)
+
+    async def quick():
+        await asyncio.sleep(0.01)
+
+    slow = spawn(slow_upload())
+    fast = spawn(quick())
+    started = asyncio.get_event_loop().time()
+    assert await wait_spawned(0.2) is False
+    assert 0.2 <= asyncio.get_event_loop().time() - started < 1.5
+    assert fast.done() and not fast.cancelled()
+    assert slow.cancelled() and cleaned_up == [True]
+    lost = [r.getMessage() for r in caplog.records if r.name == LOG]
+    assert len(lost) == 1 and "slow_upload" in lost[0] and "lost" in lost[0]
+    assert await wait_spawned(0) is True  # nothing tracked any more
+
+
+async def test_a_spawned_task_waiting_does_not_wait_for_itself():
+    async def waits():
+        return await wait_spawned(1)
+
+    task = spawn(waits())
+    assert await wait_spawned(5)
+    assert task.result() is True
+
+
+async def test_spawn_accepts_generator_based_coroutines():
+    done = []
+
+    @async_app.coroutine
+    def legacy():
+        yield from asyncio.sleep(0.01)
+        done.append("legacy")
+
+    spawn(legacy())
+    assert await wait_spawned(5)
+    assert done == ["legacy"]
+
+
+async def test_spawned_task_inherits_the_context():
+    var = contextvars.ContextVar("var")
+    var.set("request 1")
+    seen = []
+
+    async def work():
+        seen.append(var.get())
+
+    spawn(work())
+    assert await wait_spawned(5)
+    assert seen == ["request 1"]
+
+
+def test_spawn_refuses_sync_code_and_no_loop():
+    async def work():
+        pass
+
+    def spawn_from_sync_code():
+        coro = work()
+        try:
+            spawn(coro)
+        finally:
+            coro.close()
+
+    with pytest.raises(RuntimeError, match="coroutine code"):
+        spawn_from_sync_code()
+
+    async def from_thread_pool():
+        await run_sync(spawn_from_sync_code)
+
+    async def from_sync_code_in_inline_mode():
+        with inline_mode():
+            await run_sync(spawn_from_sync_code)
+
+    for case in (from_thread_pool, from_sync_code_in_inline_mode):
+        loop = asyncio.new_event_loop()
+        try:
+            with pytest.raises(RuntimeError, match="coroutine code"):
+                loop.run_until_complete(case())
+        finally:
+            loop.close()
+
+
+def test_spawn_refuses_non_awaitables():
+    async def spawns_a_function():
+        spawn(test_spawn_refuses_non_awaitables)
+
+    loop = asyncio.new_event_loop()
+    try:
+        with pytest.raises(TypeError):
+            loop.run_until_complete(spawns_a_function())
+    finally:
+        loop.close()
+
+
+async def test_tasks_are_tracked_per_event_loop():
+    release = threading.Event()
+    other_loop_started = threading.Event()
+
+    async def blocks_other_loop():
+        other_loop_started.set()
+        await asyncio.get_event_loop().run_in_executor(None, release.wait, 5)
+
+    async def other_worker():
+        spawn(blocks_other_loop())
+        return await wait_spawned(5)
+
+    results = []
+    thread = threading.Thread(target=lambda: results.append(asyncio.new_event_loop().run_until_complete(other_worker())))
+    thread.start()
+    try:
+        assert other_loop_started.wait(5)
+        assert await wait_spawned(0.1) is True  # nothing of ours is pending
+    finally:
+        release.set()
+        thread.join(5)
+    assert results == [True]
