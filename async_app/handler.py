@@ -49,6 +49,7 @@ from django.http.response import HttpResponseBase  # noqa: E402
 from django.urls import Resolver404, get_resolver, get_urlconf, set_script_prefix, set_urlconf  # noqa: E402
 from django.utils.deprecation import MiddlewareMixin  # noqa: E402
 from django.utils.encoding import force_str  # noqa: E402
+from django.utils.functional import LazyObject, SimpleLazyObject, empty  # noqa: E402
 from django.utils.module_loading import import_string  # noqa: E402
 from django_wsgi.handler import DjangoApplication  # noqa: E402
 
@@ -675,23 +676,40 @@ class AsyncDjangoApplication(DjangoApplication):
         callback, callback_args, callback_kwargs = resolver_match
         request.resolver_match = resolver_match
 
-        if not is_async_view(callback, request.method):
+        async_view = is_async_view(callback, request.method)
+        coroutine_hooks = any(_is_coroutine_function(hook) for hook in self._view_middleware)
+        if not async_view and not coroutine_hooks:
             # A sync view (chosen by a urlconf set in middleware, say): Django's
             # own _get_response in one view-pool hop.
             return await self._hop(BaseHandler._get_response, self, request, executor=view_executor())
 
-        response = None
-        for middleware_method in self._view_middleware:
-            response = await self._call_hook(
-                middleware_method, request, callback, callback_args, callback_kwargs
+        if coroutine_hooks:
+            await self._hop(_load_lazy_request_state, request)
+            response = None
+            for middleware_method in self._view_middleware:
+                response = await self._call_hook(
+                    middleware_method, request, callback, callback_args, callback_kwargs
+                )
+                if response:
+                    break
+        else:
+            response = await self._hop(
+                self._process_view_sync, request, callback, callback_args, callback_kwargs
             )
-            if response:
-                break
 
         if response is None:
-            self._check_atomic_requests(callback)
             try:
-                response = callback(request, *callback_args, **callback_kwargs)
+                if async_view:
+                    self._check_atomic_requests(callback)
+                    response = callback(request, *callback_args, **callback_kwargs)
+                else:
+                    view = functools.partial(
+                        BaseHandler.make_view_atomic(self, callback),
+                        request,
+                        *callback_args,
+                        **callback_kwargs
+                    )
+                    response = await self._hop(view, executor=view_executor())
                 while inspect.isawaitable(response):
                     response = await response
             except Exception as exc:
@@ -715,6 +733,15 @@ class AsyncDjangoApplication(DjangoApplication):
             except Exception as exc:
                 response = await self._process_exception(exc, request)
         return response
+
+    def _process_view_sync(self, request, callback, callback_args, callback_kwargs):
+        """Before a coroutine view, in one thread hop: lazy request state, then view middleware."""
+        _load_lazy_request_state(request)
+        for middleware_method in self._view_middleware:
+            response = middleware_method(request, callback, callback_args, callback_kwargs)
+            if response:
+                return response
+        return None
 
     def _check_atomic_requests(self, view):
         non_atomic_requests = getattr(view, "_non_atomic_requests", set())
@@ -745,6 +772,34 @@ class AsyncDjangoApplication(DjangoApplication):
     def make_view_atomic(self, view):
         """Django's ``make_view_atomic``, plus awaiting a wrongly judged view's awaitable."""
         return _AwaitingView(super(AsyncDjangoApplication, self).make_view_atomic(view))
+
+
+def _load_lazy_request_state(request):
+    """Load ``request.session`` and ``request.user`` now, in a thread.
+
+    Both hit the database lazily, on first use; a coroutine view (or a
+    ``login_required`` around one) using them on the event loop would trip
+    the database guard. Loading is not using: the session's ``accessed`` flag
+    (which makes SessionMiddleware add ``Vary: Cookie``) is set only when the
+    view or a later hook really touches the session or the user, as before.
+    """
+    session = getattr(request, "session", None)
+    accessed = getattr(session, "accessed", None)
+    if accessed is None:
+        return
+    user = getattr(request, "user", None)
+    if isinstance(user, LazyObject) and user._wrapped is empty:
+        user._setup()
+        request.user = SimpleLazyObject(functools.partial(_touch_session, session, user._wrapped))
+    if hasattr(session, "_get_session"):
+        session._get_session()
+    session.accessed = accessed
+
+
+def _touch_session(session, value):
+    """Mark the session used, as evaluating ``request.user`` would, and return ``value``."""
+    session.accessed = True
+    return value
 
 
 def _call_with_exception(hook, request, exc):

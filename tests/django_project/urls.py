@@ -5,7 +5,7 @@ from . import views
 
 PAIRED = [
     "hello", "template", "render", "message", "language", "reverse", "echo", "404", "403",
-    "400", "500", "none", "stream", "file", "sleep", "protected",
+    "400", "500", "none", "stream", "file", "sleep", "protected", "key_error", "template_title",
 ]
 
 urlpatterns = []
@@ -26,5 +26,7 @@ urlpatterns += [
     url(r"^login/$", views.sync_login, name="login"),
     url(r"^secure/$", views.sync_secure, name="secure"),
     url(r"^bytes/$", views.sync_bytes, name="bytes"),
+    url(r"^thread-name/$", views.sync_thread_name, name="thread_name"),
+    url(r"^async/hook-flag/$", views.async_hook_flag, name="async_hook_flag"),
     url(r"^toolkit/", include("tests.django_project.toolkit_urls")),
 ]

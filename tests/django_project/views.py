@@ -265,3 +265,31 @@ def sync_secure(request):
 
 def sync_bytes(request):
     return HttpResponse(io.BytesIO(b"x" * 1000).getvalue(), content_type="application/octet-stream")
+
+
+def sync_key_error(request):
+    raise KeyError("missing")
+
+
+async def async_key_error(request):
+    await asyncio.sleep(0)
+    raise KeyError("missing")
+
+
+def sync_template_title(request):
+    return TemplateResponse(request, "page.html", {"title": "plain", "visits": 0})
+
+
+async def async_template_title(request):
+    await asyncio.sleep(0)
+    return TemplateResponse(request, "page.html", {"title": "plain", "visits": 0})
+
+
+def sync_thread_name(request):
+    import threading
+
+    return HttpResponse(threading.current_thread().name, content_type="text/plain")
+
+
+async def async_hook_flag(request):
+    return HttpResponse("hook ran: %s" % getattr(request, "async_hook_ran", False), content_type="text/plain")

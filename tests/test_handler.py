@@ -1,0 +1,349 @@
+"""AsyncDjangoApplication against Django's own WSGIHandler, request for request.
+
+The same requests go through Django's stock ``WSGIHandler`` and through
+``AsyncDjangoApplication`` (awaited on a real event loop with the real thread
+pools), and must produce identical status, headers, cookies and bodies where
+the view is the same. Coroutine views (``/async/...``) must answer exactly as
+their sync twins (``/sync/...``) do under the stock handler.
+"""
+import asyncio
+import re
+import threading
+
+import pytest
+from django.contrib.auth.models import User
+from django.core import signals
+from django.core.handlers.wsgi import WSGIHandler
+from django.test import override_settings
+
+from async_app.handler import AsyncDjangoApplication, is_async_view
+from tests.django_project import middleware as recording, views
+from tests.wsgi_client import AsyncAppClient, EventLoopThread, StockClient
+
+STANDARD_MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+RECORDING_MIDDLEWARE = [
+    "tests.django_project.middleware.RecordingMiddleware",
+    "tests.django_project.middleware.function_middleware",
+    "tests.django_project.middleware.InnerRecordingMiddleware",
+]
+RANDOM_COOKIES = {"csrftoken", "sessionid", "messages"}
+
+
+@pytest.fixture(scope="module")
+def loop_thread():
+    loop_thread = EventLoopThread()
+    yield loop_thread
+    loop_thread.close()
+
+
+@pytest.fixture
+def stock(django_db):
+    return StockClient(WSGIHandler())
+
+
+@pytest.fixture(params=["fast path", "coroutine pipeline"])
+def app(request, django_db, loop_thread):
+    """AsyncDjangoApplication, with and without the sync fast path."""
+    application = AsyncDjangoApplication()
+    application.sync_fast_path = request.param == "fast path"
+    return AsyncAppClient(application, loop_thread)
+
+
+def normalize(response, async_path=False):
+    """What must be equal between handlers: random tokens and dates masked."""
+    body = re.sub(rb"value='[0-9A-Za-z]{64}'", b"value='<csrf>'", response.body)
+    headers = []
+    for name, value in response.headers:
+        if name.lower() == "set-cookie":
+            continue
+        headers.append((name.lower(), value))
+    cookies = {}
+    for name, morsel in response.cookies().items():
+        attributes = {k: v for k, v in morsel.items() if v and k != "expires"}
+        cookies[name] = ("<random>" if name in RANDOM_COOKIES else morsel.value, attributes)
+    result = (response.status, sorted(headers), cookies, body)
+    if async_path:
+        result = eval(repr(result).replace("/async/", "/sync/"))
+    return result
+
+
+PAIRED = [
+    "hello", "template", "render", "language", "reverse", "echo", "404", "403", "400", "500",
+    "none", "stream", "file", "protected", "message", "key_error", "template_title",
+]
+
+
+def first_visit(client, path):
+    """A request from a new visitor (no cookies)."""
+    client.cookies.clear()
+    return client.get(path)
+
+
+@pytest.mark.parametrize("name", PAIRED)
+def test_same_response_as_wsgihandler(name, stock, app):
+    expected = normalize(first_visit(stock, "/sync/%s/" % name))
+    assert normalize(first_visit(app, "/sync/%s/" % name)) == expected
+    assert normalize(first_visit(app, "/async/%s/" % name), async_path=True) == expected
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/generator/hello/", "/compat-generator/hello/", "/cbv/async/hello/", "/wrongly-judged/hello/"],
+)
+def test_every_coroutine_view_kind_answers_like_the_sync_view(path, stock, app):
+    expected = normalize(stock.get("/cbv/sync/hello/"))
+    assert normalize(app.get(path)) == expected
+
+
+def test_not_found_is_identical(stock, app):
+    assert normalize(app.get("/no/such/page/")) == normalize(stock.get("/no/such/page/"))
+
+
+def test_session_state_accumulates_identically(stock, app):
+    for visits in (1, 2, 3):
+        expected = stock.get("/sync/template/")
+        assert b"visits: %d" % visits in expected.body
+        assert normalize(app.get("/async/template/"), async_path=True) == normalize(expected)
+
+
+def _csrf_form_token(client):
+    page = client.get("/sync/form/")
+    return re.search(rb"name='csrfmiddlewaretoken' value='([^']+)'", page.body).group(1).decode()
+
+
+def test_csrf_rejects_missing_token_and_accepts_a_valid_one(stock, app):
+    for path in ("/sync/form/", "/async/form/"):
+        rejected = app.post(path, {"name": "ann"})
+        assert normalize(rejected, True) == normalize(stock.post("/sync/form/", {"name": "ann"}))
+        assert rejected.status_code == 403
+
+    stock_token, app_token = _csrf_form_token(stock), _csrf_form_token(app)
+    expected = stock.post("/sync/form/", {"name": "ann", "csrfmiddlewaretoken": stock_token})
+    assert expected.status_code == 302 and expected.header("Location") == "/done/?name=ann"
+    for path in ("/sync/form/", "/async/form/"):
+        response = app.post(path, {"name": "ann", "csrfmiddlewaretoken": app_token})
+        assert normalize(response, True) == normalize(expected)
+
+
+def test_invalid_form_renders_errors_identically(stock, app):
+    stock_token, app_token = _csrf_form_token(stock), _csrf_form_token(app)
+    expected = stock.post("/sync/form/", {"name": "x" * 30, "csrfmiddlewaretoken": stock_token})
+    assert b"at most 20 characters" in expected.body
+    for path in ("/sync/form/", "/async/form/"):
+        response = app.post(path, {"name": "x" * 30, "csrfmiddlewaretoken": app_token})
+        assert normalize(response, True) == normalize(expected)
+
+
+def test_login_then_protected_views(stock, app):
+    User.objects.filter(username="ann").delete()
+    User.objects.create_user("ann", password="secret")
+    for client in (stock, app):
+        token = _csrf_form_token(client)
+        login = client.post("/login/", {"username": "ann", "password": "secret", "csrfmiddlewaretoken": token})
+        assert login.status_code == 302
+    expected = normalize(stock.get("/sync/protected/"))
+    assert expected[3] == b"secret for ann"
+    assert normalize(app.get("/sync/protected/")) == expected
+    assert normalize(app.get("/async/protected/"), True) == expected
+
+
+def test_messages_survive_the_redirect(stock, app):
+    for path in ("/sync/message/", "/async/message/"):
+        redirect = app.get(path)
+        assert normalize(redirect, True) == normalize(stock.get("/sync/message/"))
+        page = app.get(redirect.header("Location"))
+        assert normalize(page) == normalize(stock.get(redirect.header("Location")))
+        assert b'<p class="message">saved</p>' in page.body
+
+
+def test_script_name_prefixes_reverse(django_db, loop_thread):
+    stock = StockClient(WSGIHandler(), script_name="/mount")
+    app = AsyncAppClient(AsyncDjangoApplication(), loop_thread, script_name="/mount")
+    assert stock.get("/sync/reverse/").body == b"/mount/sync/hello/"
+    assert app.get("/sync/reverse/").body == b"/mount/sync/hello/"
+    assert app.get("/async/reverse/").body == b"/mount/sync/hello/"
+
+
+def test_concurrent_requests_keep_their_own_script_prefix(django_db, loop_thread):
+    """Django's thread-locals are context-locals now: requests sharing the loop don't mix."""
+    application = AsyncDjangoApplication()
+    clients = [AsyncAppClient(application, loop_thread, script_name="/m%d" % i) for i in range(50)]
+
+    async def all_at_once():
+        return await asyncio.gather(*(c.serve(c.environ("GET", "/async/reverse/")) for c in clients))
+
+    responses = loop_thread.run(all_at_once())
+    assert [r.body for r in responses] == [b"/m%d/sync/hello/" % i for i in range(50)]
+
+
+def test_sync_views_run_in_the_view_pool_not_on_the_loop(app):
+    name = app.get("/thread-name/").body.decode()
+    assert name.startswith("async_app-view"), name
+
+
+# -- middleware parity ---------------------------------------------------------
+
+
+def _events_for(client, path):
+    """The response, and the hooks that ran with the types they were handed.
+
+    django-wsgi's DjangoWSGIRequest (AsyncDjangoApplication's request class)
+    is a WSGIRequest subclass: the name is normalized.
+    """
+    del recording.EVENTS[:]
+    response = client.get(path)
+    events = [
+        (name, tuple("WSGIRequest" if t == "DjangoWSGIRequest" else t for t in types))
+        for name, types in recording.EVENTS
+    ]
+    return response, events
+
+
+@pytest.mark.parametrize(
+    "query", ["", "?short=outer", "?short=inner"], ids=["through", "short-outer", "short-inner"]
+)
+@pytest.mark.parametrize("name", ["hello", "key_error", "template_title", "500", "404"])
+def test_middleware_hooks_run_in_the_same_order(name, query, django_db, loop_thread):
+    with override_settings(MIDDLEWARE=RECORDING_MIDDLEWARE + STANDARD_MIDDLEWARE):
+        stock = StockClient(WSGIHandler())
+        expected_response, expected_events = _events_for(stock, "/sync/%s/%s" % (name, query))
+        assert expected_events, "the recording middleware did not run"
+        application = AsyncDjangoApplication()
+        for fast_path in (True, False):
+            application.sync_fast_path = fast_path
+            app = AsyncAppClient(application, loop_thread)
+            for path in ("/sync/%s/%s" % (name, query), "/async/%s/%s" % (name, query)):
+                response, events = _events_for(app, path)
+                assert events == expected_events, path
+                assert normalize(response, True) == normalize(expected_response), path
+
+
+def test_exception_middleware_answers_for_coroutine_views(django_db, loop_thread):
+    with override_settings(MIDDLEWARE=RECORDING_MIDDLEWARE):
+        app = AsyncAppClient(AsyncDjangoApplication(), loop_thread)
+        response = app.get("/async/key_error/")
+    assert response.status_code == 418
+    assert response.body == b"handled by inner"
+    assert response.header("X-Function-Middleware") == "yes"
+
+
+def test_template_response_middleware_sees_coroutine_views_response(django_db, loop_thread):
+    with override_settings(MIDDLEWARE=RECORDING_MIDDLEWARE):
+        app = AsyncAppClient(AsyncDjangoApplication(), loop_thread)
+        response = app.get("/async/template_title/")
+    assert b"<title>via outer</title>" in response.body
+
+
+def test_coroutine_middleware_hooks_are_awaited(django_db, loop_thread):
+    stack = ["tests.django_project.middleware.AsyncHookMiddleware"] + RECORDING_MIDDLEWARE
+    with override_settings(MIDDLEWARE=stack):
+        app = AsyncAppClient(AsyncDjangoApplication(), loop_thread)
+        for path in ("/async/hook-flag/", "/sync/hello/"):
+            response, events = _events_for(app, path)
+            assert response.status_code == 200
+            assert response.header("X-Async-Hook") == "yes"
+            names = [name for name, _ in events]
+            assert names[:2] == ["async_hooks.request", "outer.request"]
+            assert "async_hooks.view" in names
+            assert names[-1] == "async_hooks.response"
+    assert response.body == b"Hello world!"
+    assert app.get("/async/hook-flag/").body == b"hook ran: True"
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@pytest.mark.parametrize("name", ["hello", "key_error", "500", "template_title"])
+def test_legacy_middleware_classes(name, django_db, loop_thread):
+    with override_settings(
+        MIDDLEWARE=None,
+        MIDDLEWARE_CLASSES=[
+            "tests.django_project.middleware.LegacyRecordingMiddleware",
+            "django.contrib.sessions.middleware.SessionMiddleware",
+            "django.middleware.common.CommonMiddleware",
+        ],
+    ):
+        expected_response, expected_events = _events_for(StockClient(WSGIHandler()), "/sync/%s/" % name)
+        application = AsyncDjangoApplication()
+        for fast_path in (True, False):
+            application.sync_fast_path = fast_path
+            app = AsyncAppClient(application, loop_thread)
+            for path in ("/sync/%s/" % name, "/async/%s/" % name):
+                response, events = _events_for(app, path)
+                assert events == expected_events, path
+                assert normalize(response, True) == normalize(expected_response), path
+    assert expected_response.header("X-Legacy") == "yes"
+
+
+# -- views that don't look like coroutines ------------------------------------
+
+
+def test_is_async_view_sees_through_wrappers():
+    assert is_async_view(views.async_hello)
+    assert is_async_view(views.generator_hello)
+    assert is_async_view(views.async_protected)  # csrf_exempt(login_required(...))
+    assert is_async_view(views.AsyncHelloView.as_view(), "GET")
+    assert is_async_view(views.AsyncHelloView.as_view(), "HEAD")
+    assert not is_async_view(views.sync_hello)
+    assert not is_async_view(views.sync_protected)
+    assert not is_async_view(views.SyncHelloView.as_view(), "GET")
+    # FormView.post is sync; its async form_valid is awaited from the result.
+    assert not is_async_view(views.AsyncNameFormView.as_view(), "POST")
+
+
+# -- cancellation (a client that went away) ------------------------------------
+
+
+@pytest.fixture
+def finished_signals():
+    received = []
+
+    def receiver(sender, **kwargs):
+        received.append(sender)
+
+    signals.request_finished.connect(receiver)
+    yield received
+    signals.request_finished.disconnect(receiver)
+
+
+def test_cancelled_coroutine_view_fires_request_finished_once(django_db, loop_thread, finished_signals):
+    app = AsyncAppClient(AsyncDjangoApplication(), loop_thread)
+
+    async def cancel_midway():
+        task = asyncio.ensure_future(app.serve(app.environ("GET", "/async/sleep/?delay=5")))
+        await asyncio.sleep(0.2)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    loop_thread.run(cancel_midway())
+    assert len(finished_signals) == 1
+
+
+def test_cancelled_sync_view_fires_request_finished_once_when_it_ends(
+    django_db, loop_thread, finished_signals
+):
+    app = AsyncAppClient(AsyncDjangoApplication(), loop_thread)
+    done = threading.Event()
+    signals.request_finished.connect(lambda **kwargs: done.set(), weak=False, dispatch_uid="done")
+    try:
+
+        async def cancel_midway():
+            task = asyncio.ensure_future(app.serve(app.environ("GET", "/sync/sleep/?delay=0.5")))
+            await asyncio.sleep(0.1)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+
+        loop_thread.run(cancel_midway())
+        assert finished_signals == []  # the view is still running in its thread
+        assert done.wait(5)
+        assert len(finished_signals) == 1
+    finally:
+        signals.request_finished.disconnect(dispatch_uid="done")
