@@ -192,8 +192,10 @@ def test_plugin_runs_coroutine_tests_and_provides_fixtures(pytester, monkeypatch
         textwrap.dedent(
             """
             import asyncio
+            import functools
             import pytest
-            import async_app
+            import async_app.testing
+            from django.test.utils import override_settings
 
             pytest_plugins = ["async_app.testing.pytest_plugin"]
 
@@ -207,9 +209,21 @@ def test_plugin_runs_coroutine_tests_and_provides_fixtures(pytester, monkeypatch
                 await asyncio.sleep(0)
                 assert False, "seen"
 
-            @async_app.coroutine
-            def test_generator_based():
-                yield from asyncio.sleep(0)
+            @override_settings(ALLOWED_HOSTS=["overridden"])
+            async def test_override_settings_spans_the_await():
+                await asyncio.sleep(0)
+                from django.conf import settings
+                assert settings.ALLOWED_HOSTS == ["overridden"]
+
+            def sync_decorator(func):
+                @functools.wraps(func)
+                def wrapper(*args, **kwargs):
+                    return func(*args, **kwargs)
+                return wrapper
+
+            @sync_decorator
+            async def test_wrapped_by_a_sync_decorator():
+                pass
 
             @pytest.mark.parametrize("n", [1, 2])
             async def test_parametrized(n):
@@ -218,5 +232,5 @@ def test_plugin_runs_coroutine_tests_and_provides_fixtures(pytester, monkeypatch
         )
     )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
-    result.assert_outcomes(passed=4, failed=1)
-    result.stdout.fnmatch_lines(["*AssertionError: seen*"])
+    result.assert_outcomes(passed=4, failed=2)
+    result.stdout.fnmatch_lines(["*AssertionError: seen*", "*a sync decorator wraps this coroutine test*"])

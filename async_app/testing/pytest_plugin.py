@@ -6,15 +6,17 @@ Enable it in the project's top-level ``conftest.py``::
 
 (or ``pytest -p async_app.testing.pytest_plugin``). Then:
 
-* ``async def test_...`` functions (and ``@asyncio.coroutine`` ones) run
-  through :func:`async_app.testing.runner.run_async`: a fresh event loop per
-  test, sync code inline on the test's thread, spawned tasks waited for and
-  the shared HTTP session closed at the end. Fixtures are ordinary sync
+* ``async def test_...`` functions run through
+  :func:`async_app.testing.runner.run_async`: a fresh event loop per test,
+  sync code inline on the test's thread, spawned tasks waited for and the
+  shared HTTP session closed at the end. Fixtures are ordinary sync
   fixtures. Tests marked for another async plugin (``@pytest.mark.asyncio``,
-  ``@pytest.mark.anyio``) are left to it. Django's ``override_settings`` and
-  other ``TestContextDecorator``\ s can decorate coroutine tests (see
+  ``@pytest.mark.anyio``) are left to it. Django's ``override_settings`` (and
+  every other ``TestContextDecorator``) can decorate coroutine tests (see
   :func:`async_app.testing.runner.install`); a test wrapped by another sync
   decorator, which would return the coroutine without running it, fails.
+  Write tests as ``async def``: recent pytest refuses to collect generator
+  functions, ``@asyncio.coroutine`` ones included.
 * fixtures ``async_client`` (an :class:`~async_app.testing.AsyncClient`) and
   ``async_rf`` (an :class:`~async_app.testing.AsyncRequestFactory`).
 
