@@ -11,7 +11,7 @@ import async_app.testing  # noqa: F401  (coroutine-aware override_settings)
 from async_app import SynchronousOnlyOperation, database_sync_to_async
 from async_app.db import install_guard
 from async_app.sync import run_sync
-from tests.toolkit_fixtures import db  # noqa: F401
+from tests.toolkit_fixtures import db, gunicorn_server, server_db, toolkit_server  # noqa: F401
 
 pytest_plugins = ["async_app.testing.pytest_plugin"]
 
@@ -192,3 +192,32 @@ async def test_database_sync_to_async_in_inline_mode_shares_the_test_transaction
     assert ident == threading.get_ident()
     assert in_atomic_block  # the db fixture's transaction: not closed, not committed
     assert await database_sync_to_async(Group.objects.filter(pk=group.pk).exists)()
+
+
+# -- under a real gunicorn -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "settings_module",
+    ["tests.django_project.settings", "tests.django_project.toolkit_settings"],
+    ids=["hook-middleware", "function-middleware"],
+)
+def test_under_gunicorn_guard_raises_in_coroutine_views_while_sync_views_use_the_orm(
+    toolkit_server, server_db, settings_module
+):
+    server = toolkit_server(settings_module, threads=2)
+    assert get(server, "/toolkit/guard-report/").startswith("guarded: Database access (cursor)")
+    assert get(server, "/toolkit/sync-group-count/") == str(len(server_db.group_names()))
+    assert get(server, "/toolkit/orm-in-thread/") == str(len(server_db.group_names()))
+
+
+def test_under_gunicorn_allow_async_unsafe_switches_the_guard_off(toolkit_server):
+    server = toolkit_server(env={"DJANGO_ALLOW_ASYNC_UNSAFE": "1"})
+    assert get(server, "/toolkit/guard-report/") == "not guarded"
+
+
+def get(server, path):
+    from urllib.request import urlopen
+
+    with urlopen(server.url(path), timeout=10) as response:
+        return response.read().decode()

@@ -1,6 +1,9 @@
 """http_session(): one shared aiohttp.ClientSession per event loop."""
 import asyncio
+import json
+import threading
 import time
+from urllib.request import urlopen
 
 import pytest
 from aiohttp import web
@@ -8,7 +11,7 @@ from aiohttp import web
 from async_app import http_session
 from async_app.http import close_http_session
 from async_app.sync import run_until_complete
-from tests.toolkit_fixtures import db  # noqa: F401
+from tests.toolkit_fixtures import db, gunicorn_server, server_db, toolkit_server  # noqa: F401
 
 pytest_plugins = ["async_app.testing.pytest_plugin"]
 
@@ -77,3 +80,32 @@ async def test_view_calls_services_concurrently_through_one_pool(db, async_clien
         assert len(backend.client_ports) == 4 and len(set(backend.client_ports)) == 2
     finally:
         await backend.stop()
+
+
+# -- under a real gunicorn -------------------------------------------------------------
+
+
+def test_under_gunicorn_one_pooled_session_serves_concurrent_calls_across_requests(toolkit_server):
+    backend_loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=backend_loop.run_forever)
+    thread.start()
+    try:
+        backend = asyncio.run_coroutine_threadsafe(Backend(delay=0.3).start(), backend_loop).result(10)
+        server = toolkit_server()
+        url = server.url("/toolkit/dashboard/?backend=" + backend.url)
+        for _ in range(2):
+            started = time.monotonic()
+            with urlopen(url, timeout=10) as response:
+                assert json.loads(response.read().decode()) == {
+                    "stock": {"path": "/stock"},
+                    "prices": {"path": "/prices"},
+                }
+            assert time.monotonic() - started < 0.55, "the two 0.3 s calls ran one after the other"
+        assert len(backend.client_ports) == 4 and len(set(backend.client_ports)) == 2
+        server.stop()
+        asyncio.run_coroutine_threadsafe(backend.stop(), backend_loop).result(10)
+        assert "Unclosed client session" not in server.log()
+    finally:
+        backend_loop.call_soon_threadsafe(backend_loop.stop)
+        thread.join(10)
+        backend_loop.close()

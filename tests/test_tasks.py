@@ -3,14 +3,20 @@ import asyncio
 import contextvars
 import gc
 import logging
+import re
+import signal
 import threading
+import time
 import weakref
+from urllib.request import urlopen
 
 import pytest
 
 import async_app
 from async_app.sync import inline_mode, run_sync
 from async_app.tasks import spawn, wait_spawned
+from tests.gunicorn_fixture import pid_alive
+from tests.toolkit_fixtures import gunicorn_server, server_db, toolkit_server  # noqa: F401
 
 pytest_plugins = ["async_app.testing.pytest_plugin"]
 
@@ -208,3 +214,48 @@ async def test_tasks_are_tracked_per_event_loop():
         release.set()
         thread.join(5)
     assert results == [True]
+
+
+# -- under a real gunicorn -------------------------------------------------------------
+
+
+def get(server, path):
+    with urlopen(server.url(path), timeout=10) as response:
+        return response.status, response.read().decode()
+
+
+def test_under_gunicorn_sigterm_waits_for_spawned_work(toolkit_server, server_db):
+    server = toolkit_server(graceful_timeout=10)
+    started = time.monotonic()
+    assert get(server, "/toolkit/signup/?name=after-sigterm&delay=1.0") == (202, "accepted")
+    assert time.monotonic() - started < 0.8  # answered before the work is done
+    assert "after-sigterm" not in server_db.group_names()
+    server.signal(signal.SIGTERM)
+    server.proc.wait(15)
+    assert time.monotonic() - started >= 1.0
+    assert "after-sigterm" in server_db.group_names()
+    assert "lost" not in server.log()
+
+
+def test_under_gunicorn_work_past_graceful_timeout_is_cancelled_and_logged(toolkit_server, server_db):
+    server = toolkit_server(graceful_timeout=1)
+    assert get(server, "/toolkit/signup/?name=too-slow&delay=30")[0] == 202
+    started = time.monotonic()
+    server.signal(signal.SIGTERM)
+    server.proc.wait(15)
+    assert time.monotonic() - started < 5
+    assert "too-slow" not in server_db.group_names()
+    log = server.log()
+    assert re.search(r"Spawned task record_signup still running after [\d.]+s; cancelling it \(its work is lost\)", log), log
+
+
+def test_under_gunicorn_max_requests_recycling_waits_for_spawned_work(toolkit_server, server_db):
+    # The fixture's start-up probe is request 1; the signup is request 2.
+    server = toolkit_server(max_requests=2, max_requests_jitter=0, graceful_timeout=10)
+    [worker] = server.worker_pids()
+    assert get(server, "/toolkit/signup/?name=after-recycling&delay=0.5")[0] == 202
+    deadline = time.monotonic() + 10
+    while (pid_alive(worker) or len(server.worker_pids()) < 2) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not pid_alive(worker) and len(server.worker_pids()) == 2  # recycled
+    assert "after-recycling" in server_db.group_names()

@@ -15,6 +15,7 @@ urlpatterns = [
     url(r"^orm-on-loop/$", views.orm_on_loop),
     url(r"^orm-in-thread/$", views.orm_in_thread),
     url(r"^sync-group-count/$", views.sync_group_count),
+    url(r"^guard-report/$", views.guard_report),
     url(r"^redirect-to-groups/$", views.redirect_to_groups),
     url(r"^redirect-loop/$", views.redirect_loop),
     url(r"^whoami/$", views.whoami),

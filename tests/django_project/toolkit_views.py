@@ -16,7 +16,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.views.generic import FormView, View
 
-from async_app import database_sync_to_async, http_session, spawn, sync_to_async
+from async_app import SynchronousOnlyOperation, database_sync_to_async, http_session, spawn, sync_to_async
 
 # -- concurrent calls with asyncio.gather ---------------------------------------
 
@@ -136,6 +136,15 @@ async def orm_in_thread(request):
 
 def sync_group_count(request):
     return HttpResponse(Group.objects.count())
+
+
+async def guard_report(request):
+    """The guard's verdict on ORM use from this coroutine view (500 would hide which error)."""
+    try:
+        Group.objects.count()
+    except SynchronousOnlyOperation as exc:
+        return HttpResponse("guarded: %s" % exc)
+    return HttpResponse("not guarded")
 
 
 async def redirect_to_groups(request):
