@@ -45,8 +45,10 @@ from django.core.handlers.exception import (  # noqa: E402
 )
 from django.core.handlers.wsgi import get_path_info, get_script_name  # noqa: E402
 from django.db import close_old_connections, connections  # noqa: E402
+from django.dispatch.dispatcher import _make_id  # noqa: E402
+from django.http import HttpRequest  # noqa: E402
 from django.http.response import HttpResponseBase  # noqa: E402
-from django.urls import Resolver404, get_resolver, get_urlconf, set_script_prefix, set_urlconf  # noqa: E402
+from django.urls import Resolver404, ResolverMatch, get_resolver, get_urlconf, set_script_prefix, set_urlconf  # noqa: E402
 from django.utils.deprecation import MiddlewareMixin  # noqa: E402
 from django.utils.encoding import force_str  # noqa: E402
 from django.utils.functional import LazyObject, SimpleLazyObject, empty  # noqa: E402
@@ -63,6 +65,9 @@ logger = logging.getLogger("django.request")
 context_locals.install()
 streaming.install()
 db.install_guard()
+
+# _before_view's answer when the resolved view is sync after all.
+_SYNC_VIEW = object()
 
 # True while a request runs the coroutine pipeline: tells middleware
 # get_response callables (see _GetResponse) which inner chain to call.
@@ -407,6 +412,7 @@ class AsyncDjangoApplication(DjangoApplication):
         if settings.MIDDLEWARE is None:
             # Old-style MIDDLEWARE_CLASSES: Django builds the hook lists.
             BaseHandler.load_middleware(self)
+            self._fused_segment = None
             self._async_chain = self._async_exception_converter(self._legacy_get_response_async)
             self._all_sync = not any(
                 _has_coroutine_hooks(getattr(hook, "__self__", None))
@@ -448,10 +454,13 @@ class AsyncDjangoApplication(DjangoApplication):
             sync_handler = convert_exception_to_response(middleware)
         self._middleware_chain = sync_handler
         self._async_chain = self._build_async_chain(built)
+        self._fused_segment = None
+        if isinstance(self._async_chain, _HookSegment) and self._async_chain.inner is self._view_layer:
+            self._fused_segment = self._async_chain
 
     def _build_async_chain(self, built):
         """The coroutine chain over the middleware Django's chain uses (innermost first)."""
-        async_handler = self._async_exception_converter(self._get_response_async)
+        async_handler = self._view_layer = self._async_exception_converter(self._get_response_async)
         run = []  # consecutive plain MiddlewareMixin middleware, innermost first
         for middleware, get_response, native in built + [(None, None, False)]:
             if middleware is not None and _is_splittable(middleware) and not _has_coroutine_hooks(middleware):
@@ -547,8 +556,7 @@ class AsyncDjangoApplication(DjangoApplication):
             if self._runs_sync(get_path_info(environ), environ.get("REQUEST_METHOD")):
                 response = await self._hop(self._respond_sync, environ, executor=view_executor())
             else:
-                request = await self._hop(self._start_request, environ)
-                response = await self._get_response_on_loop(request)
+                request, response = await self._get_response_on_loop(None, environ)
         except asyncio.CancelledError:
             if not state.finish_delegated:
                 signals.request_finished.send(sender=self.__class__)
@@ -571,7 +579,7 @@ class AsyncDjangoApplication(DjangoApplication):
             response_headers.append((str("Set-Cookie"), str(cookie.output(header=""))))
         start_response(force_str(status), response_headers)
 
-        closer = functools.partial(self._hop, response.close)
+        closer = functools.partial(self._close_response, response)
         file_wrapper = environ.get("wsgi.file_wrapper")
         if getattr(response, "file_to_stream", None) is not None and file_wrapper:
             return self._wrap_file(response, file_wrapper)
@@ -580,6 +588,21 @@ class AsyncDjangoApplication(DjangoApplication):
         if response.streaming:
             return _StreamingBody(response, closer)
         return _ResponseBody([response.content], closer)
+
+    async def _close_response(self, response):
+        """``response.close()``: on the loop when that is only bookkeeping, else in a thread.
+
+        It closes the request (uploaded temporary files) and sends
+        ``request_finished``; when Django's own ``close_old_connections`` is
+        the only receiver (a no-op on the loop thread, which holds no
+        connections), a thread hop would buy nothing.
+        """
+        if _only_close_old_connections_receives() and all(
+            isinstance(obj, HttpRequest) for obj in response._closable_objects
+        ):
+            response.close()
+        else:
+            await self._hop(response.close)
 
     @staticmethod
     def _wrap_file(response, file_wrapper):
@@ -612,23 +635,26 @@ class AsyncDjangoApplication(DjangoApplication):
         """Return the response for ``request``: ``BaseHandler.get_response`` as a coroutine."""
         if self._runs_sync(request.path_info, request.method):
             return await self._hop(BaseHandler.get_response, self, request, executor=view_executor())
-        return await self._get_response_on_loop(request)
+        request, response = await self._get_response_on_loop(request)
+        return response
 
-    async def _get_response_on_loop(self, request):
+    async def _get_response_on_loop(self, request, environ=None):
+        """The coroutine pipeline: returns ``(request, response)``.
+
+        Without ``request``, the request is built from ``environ`` (in the
+        first thread hop, with ``request_started``).
+        """
         token = _on_loop_pipeline.set(True)
         try:
+            if self._fused_segment is not None:
+                return await self._run_fused(self._fused_segment, request, environ)
+            if request is None:
+                request = await self._hop(self._start_request, environ)
             set_urlconf(settings.ROOT_URLCONF)
             response = await self._async_chain(request)
             if self._response_middleware:
                 response = await self._hop(self._legacy_process_responses, request, response)
-            response._closable_objects.append(request)
-            if not getattr(response, "is_rendered", True) and callable(getattr(response, "render", None)):
-                response = await self._hop(response.render)
-            if response.status_code == 404:
-                logger.warning(
-                    "Not Found: %s", request.path, extra={"status_code": 404, "request": request}
-                )
-            return response
+            return request, await self._hop(self._finish_response, request, response)
         finally:
             _on_loop_pipeline.reset(token)
 
@@ -666,6 +692,21 @@ class AsyncDjangoApplication(DjangoApplication):
 
     async def _get_response_async(self, request):
         """Resolve, run view middleware, await the view, render: ``_get_response`` on the loop."""
+        if self._has_coroutine_view_hooks():
+            return await self._get_response_with_coroutine_hooks(request)
+        step = await self._hop(self._before_view, request)
+        response, view_ran = await self._await_view(request, step)
+        if view_ran:
+            response = await self._hop(self._after_view, request, response, step)
+        return response
+
+    def _has_coroutine_view_hooks(self):
+        return any(
+            _is_coroutine_function(hook)
+            for hook in self._view_middleware + self._template_response_middleware + self._exception_middleware
+        )
+
+    def _resolve(self, request):
         if hasattr(request, "urlconf"):
             urlconf = request.urlconf
             set_urlconf(urlconf)
@@ -673,29 +714,79 @@ class AsyncDjangoApplication(DjangoApplication):
         else:
             resolver = get_resolver()
         resolver_match = resolver.resolve(request.path_info)
-        callback, callback_args, callback_kwargs = resolver_match
         request.resolver_match = resolver_match
+        return resolver_match
 
-        async_view = is_async_view(callback, request.method)
-        coroutine_hooks = any(_is_coroutine_function(hook) for hook in self._view_middleware)
-        if not async_view and not coroutine_hooks:
-            # A sync view (chosen by a urlconf set in middleware, say): Django's
-            # own _get_response in one view-pool hop.
-            return await self._hop(BaseHandler._get_response, self, request, executor=view_executor())
+    def _before_view(self, request):
+        """The sync part of ``_get_response`` before a coroutine view, in one hop.
 
-        if coroutine_hooks:
-            await self._hop(_load_lazy_request_state, request)
-            response = None
-            for middleware_method in self._view_middleware:
-                response = await self._call_hook(
-                    middleware_method, request, callback, callback_args, callback_kwargs
-                )
-                if response:
-                    break
-        else:
-            response = await self._hop(
-                self._process_view_sync, request, callback, callback_args, callback_kwargs
+        Returns ``_SYNC_VIEW`` if the resolved view is sync after all (a urlconf
+        set by middleware, say), a response if view middleware answered, or
+        the resolver match to call.
+        """
+        resolver_match = self._resolve(request)
+        callback, callback_args, callback_kwargs = resolver_match
+        if not is_async_view(callback, request.method):
+            return _SYNC_VIEW
+        _load_lazy_request_state(request)
+        for middleware_method in self._view_middleware:
+            response = middleware_method(request, callback, callback_args, callback_kwargs)
+            if response:
+                return response
+        return resolver_match
+
+    async def _await_view(self, request, step):
+        """Run the view ``_before_view`` chose; return (response, whether _after_view applies)."""
+        if step is _SYNC_VIEW:
+            # Django's own _get_response (it resolves again) in the view pool.
+            response = await self._hop(BaseHandler._get_response, self, request, executor=view_executor())
+            return response, False
+        if isinstance(step, HttpResponseBase):
+            return step, True
+        callback, callback_args, callback_kwargs = step
+        self._check_atomic_requests(callback)
+        try:
+            response = callback(request, *callback_args, **callback_kwargs)
+            while inspect.isawaitable(response):
+                response = await response
+        except Exception as exc:
+            response = await self._process_exception(exc, request)
+        return response, True
+
+    def _after_view(self, request, response, step):
+        """The sync part of ``_get_response`` after the view, in one hop."""
+        if response is None:
+            callback = step.func if isinstance(step, ResolverMatch) else step
+            raise ValueError(
+                "The view %s.%s didn't return an HttpResponse object. It returned None instead."
+                % (callback.__module__, getattr(callback, "__name__", type(callback).__name__))
             )
+        if hasattr(response, "render") and callable(response.render):
+            for middleware_method in self._template_response_middleware:
+                response = middleware_method(request, response)
+                if response is None:
+                    raise ValueError(
+                        "%s.process_template_response didn't return an HttpResponse object. "
+                        "It returned None instead." % (middleware_method.__self__.__class__.__name__)
+                    )
+            try:
+                response = response.render()
+            except Exception as exc:
+                response = self.process_exception_by_middleware(exc, request)
+        return response
+
+    async def _get_response_with_coroutine_hooks(self, request):
+        """``_get_response`` when some view, template or exception hook is a coroutine."""
+        callback, callback_args, callback_kwargs = self._resolve(request)
+        async_view = is_async_view(callback, request.method)
+        await self._hop(_load_lazy_request_state, request)
+        response = None
+        for middleware_method in self._view_middleware:
+            response = await self._call_hook(
+                middleware_method, request, callback, callback_args, callback_kwargs
+            )
+            if response:
+                break
 
         if response is None:
             try:
@@ -734,14 +825,59 @@ class AsyncDjangoApplication(DjangoApplication):
                 response = await self._process_exception(exc, request)
         return response
 
-    def _process_view_sync(self, request, callback, callback_args, callback_kwargs):
-        """Before a coroutine view, in one thread hop: lazy request state, then view middleware."""
-        _load_lazy_request_state(request)
-        for middleware_method in self._view_middleware:
-            response = middleware_method(request, callback, callback_args, callback_kwargs)
-            if response:
-                return response
-        return None
+    # the common case, fused: one segment of MiddlewareMixin around the view --
+
+    async def _run_fused(self, segment, request, environ=None):
+        """All middleware plain ``MiddlewareMixin``: two hops around the coroutine view.
+
+        Hop one: (request start,) every process_request, resolve, view
+        middleware. Then the view on the loop. Hop two: template middleware,
+        render, every process_response. Exceptions become responses where
+        Django's nested ``convert_exception_to_response`` wrappers would.
+        """
+        request, response, depth, step = await self._hop(
+            self._fused_before_view, segment, request, environ
+        )
+        view_ran = False
+        if response is None:
+            try:
+                response, view_ran = await self._await_view(request, step)
+            except Exception as exc:
+                response = await self._convert_exception(request, exc)
+        response = await self._hop(
+            self._fused_after_view, segment, request, response, depth, view_ran, step
+        )
+        return request, response
+
+    def _fused_before_view(self, segment, request, environ):
+        if request is None:
+            request = self._start_request(environ)
+            set_urlconf(settings.ROOT_URLCONF)
+        response, depth = segment._process_requests(request)
+        if response is not None:
+            return request, response, depth, None
+        try:
+            step = self._before_view(request)
+        except Exception as exc:
+            return request, _response_for_exception(request, exc), depth, None
+        return request, None, depth, step
+
+    def _fused_after_view(self, segment, request, response, depth, view_ran, step):
+        if view_ran:
+            try:
+                response = self._after_view(request, response, step)
+            except Exception as exc:
+                response = _response_for_exception(request, exc)
+        return self._finish_response(request, segment._process_responses(request, response, depth))
+
+    def _finish_response(self, request, response):
+        """The end of ``BaseHandler.get_response``: close the request with the response, log 404s."""
+        response._closable_objects.append(request)
+        if not getattr(response, "is_rendered", True) and callable(getattr(response, "render", None)):
+            response = response.render()
+        if response.status_code == 404:
+            logger.warning("Not Found: %s", request.path, extra={"status_code": 404, "request": request})
+        return response
 
     def _check_atomic_requests(self, view):
         non_atomic_requests = getattr(view, "_non_atomic_requests", set())
@@ -794,6 +930,16 @@ def _load_lazy_request_state(request):
     if hasattr(session, "_get_session"):
         session._get_session()
     session.accessed = accessed
+
+
+def _only_close_old_connections_receives():
+    return all(
+        lookup_key[0] == _CLOSE_OLD_CONNECTIONS_ID
+        for lookup_key, _ in signals.request_finished.receivers
+    )
+
+
+_CLOSE_OLD_CONNECTIONS_ID = _make_id(close_old_connections)
 
 
 def _touch_session(session, value):
