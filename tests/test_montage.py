@@ -360,7 +360,7 @@ def ensure_chromium():
             "process cannot install it (needs root and apt-get). Install it: apt-get install -y chromium"
         )
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    for command in (["apt-get", "update"], ["apt-get", "install", "-y", "--no-install-recommends", "chromium"]):
+    for command in (["apt-get", "update"], ["apt-get", "install", "-y", "chromium"]):
         done = subprocess.run(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=1200)
         if done.returncode != 0:
             pytest.fail(

@@ -19,7 +19,7 @@ class Subscription(object):
     """One listener: a bounded queue on the event loop it was created on."""
 
     def __init__(self, maxsize):
-        self.loop = asyncio.get_event_loop()
+        self.loop = asyncio.get_running_loop()
         self.queue = asyncio.Queue(maxsize=maxsize)
         self.dropped = 0
 

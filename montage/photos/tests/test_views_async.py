@@ -5,7 +5,6 @@ Every class here is marked :func:`needs_async_handler`: Django's stock
 that they really fail there).
 """
 import asyncio
-import io
 import socket
 import threading
 import time
