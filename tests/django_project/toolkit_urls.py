@@ -16,7 +16,6 @@ urlpatterns = [
     url(r"^orm-in-thread/$", views.orm_in_thread),
     url(r"^sync-group-count/$", views.sync_group_count),
     url(r"^guard-report/$", views.guard_report),
-    url(r"^redirect-to-groups/$", views.redirect_to_groups),
     url(r"^redirect-loop/$", views.redirect_loop),
     url(r"^whoami/$", views.whoami),
     url(r"^set-cookie/$", views.set_cookie),

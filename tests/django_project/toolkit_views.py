@@ -61,6 +61,12 @@ async def groups(request):
     return JsonResponse({"groups": await group_names()})
 
 
+async def whoami(request):
+    # request.user is loaded lazily, from the session and the database.
+    username = await database_sync_to_async(lambda: request.user.username)()
+    return HttpResponse(username)
+
+
 # -- an async class-based view -------------------------------------------------------
 
 
@@ -131,7 +137,7 @@ async def orm_in_thread(request):
     return HttpResponse(count)
 
 
-# -- for the tests: the guard next to a sync view, and redirects ------------------------------
+# -- for the tests ----------------------------------------------------------------------------
 
 
 def sync_group_count(request):
@@ -147,18 +153,8 @@ async def guard_report(request):
     return HttpResponse("not guarded")
 
 
-async def redirect_to_groups(request):
-    return redirect("/toolkit/groups/")
-
-
 async def redirect_loop(request):
     return redirect(request.path)
-
-
-async def whoami(request):
-    # request.user is loaded lazily, from the session and the database.
-    username = await database_sync_to_async(lambda: request.user.username)()
-    return HttpResponse(username)
 
 
 async def set_cookie(request):
