@@ -142,15 +142,23 @@ def test_invalid_form_renders_errors_identically(stock, app):
         assert normalize(response, True) == normalize(expected)
 
 
-def test_login_then_protected_views(stock, app):
-    User.objects.filter(username="ann").delete()
-    User.objects.create_user("ann", password="secret")
+@pytest.fixture
+def user_ann(django_db):
+    """A user in the shared database (the handlers' pool threads can't see a test transaction)."""
+    user = User.objects.create_user("handler-ann", password="secret")
+    yield user
+    user.delete()
+
+
+def test_login_then_protected_views(stock, app, user_ann):
     for client in (stock, app):
         token = _csrf_form_token(client)
-        login = client.post("/login/", {"username": "ann", "password": "secret", "csrfmiddlewaretoken": token})
+        login = client.post(
+            "/login/", {"username": "handler-ann", "password": "secret", "csrfmiddlewaretoken": token}
+        )
         assert login.status_code == 302
     expected = normalize(stock.get("/sync/protected/"))
-    assert expected[3] == b"secret for ann"
+    assert expected[3] == b"secret for handler-ann"
     assert normalize(app.get("/sync/protected/")) == expected
     assert normalize(app.get("/async/protected/"), True) == expected
 
