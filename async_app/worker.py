@@ -32,7 +32,8 @@ import sys
 import warnings
 from datetime import datetime
 
-from aiohttp import web, web_protocol, web_server
+from aiohttp import http_exceptions, web, web_protocol, web_server
+from gunicorn import SERVER
 from gunicorn import sock as gsock
 from gunicorn.workers import base
 
@@ -144,11 +145,30 @@ class Connection(web_protocol.RequestHandler):
         """Answer requests aiohttp's parser refused with a 4xx and a warning, like gunicorn."""
         if status >= 500:
             return super().handle_error(request, status, exc, message)
+        status, reason = _parse_error_status(exc)
         ip = self.peer_addr[0] if isinstance(self.peer_addr, tuple) else self.peer_addr
         self.worker.log.warning("Invalid request from ip=%s: %s", ip, message or exc)
-        resp = web.Response(status=status, text="%s\n" % (message or "Bad Request"))
+        resp = web.Response(status=status, reason=reason,
+                            text="%s\n" % (message or reason),
+                            headers={"Connection": "close", "Server": SERVER})
         resp.force_close()
         return resp
+
+
+def _parse_error_status(exc):
+    """gunicorn's status for a parser error: 414 long target, 431 headers, else 400."""
+    if isinstance(exc, http_exceptions.LineTooLong):
+        line = exc.args[0] if exc.args else ""
+        if isinstance(line, (bytes, bytearray)):
+            line = bytes(line).decode("latin-1")
+        line = str(line)
+        # aiohttp 3.8 names the part; 3.9+ quotes the start of the offending line.
+        if line.startswith(("/", "http:", "https:", "Status line")):
+            return 414, "URI Too Long"
+        return 431, "Request Header Fields Too Large"
+    if isinstance(exc, http_exceptions.BadHttpMessage) and "Too many headers" in str(exc):
+        return 431, "Request Header Fields Too Large"
+    return 400, "Bad Request"
 
 
 class _Server(web_server.Server):

@@ -71,13 +71,14 @@ def sync_app(environ, start_response):
     if path == "/sleep":
         time.sleep(float(params.get("s", "1")))
         return _text(start_response, "slept")
-    if path == "/environ":
+    if path.startswith("/environ"):
         return _json(start_response, _jsonable_environ(environ))
     if path == "/check-environ":
         check_environ(environ)
         return _text(start_response, "environ ok")
     if path == "/echo":
-        body = environ["wsgi.input"].read()
+        # read(n) as wsgiref.validate demands; CONTENT_LENGTH is set for chunked bodies too.
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
         return _text(start_response, "%d %s" % (len(body), body[:64].decode("latin-1")),
                      extra=[("X-Content-Length", environ.get("CONTENT_LENGTH", "-"))])
     if path == "/echo-lines":
@@ -179,7 +180,7 @@ class CoroApp:
             # Blocks the event loop: the heartbeat stops.
             time.sleep(float(params.get("s", "60")))
             return _text(start_response, "blocked")
-        if path == "/environ":
+        if path.startswith("/environ"):
             return _json(start_response, _jsonable_environ(environ))
         if path == "/check-environ":
             check_environ(environ)

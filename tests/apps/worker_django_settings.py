@@ -1,0 +1,15 @@
+"""Django settings for the worker tests (tests/test_worker.py): no database.
+
+``SECURE_PROXY_SSL_HEADER`` trusts X-Forwarded-Proto on purpose: the worker
+must drop that header from peers outside ``forwarded_allow_ips``, so even a
+project that trusts it cannot be fooled.
+"""
+SECRET_KEY = "worker-tests-not-secret"
+DEBUG = False
+ALLOWED_HOSTS = ["*"]
+ROOT_URLCONF = "tests.apps.worker_django_urls"
+INSTALLED_APPS = []
+MIDDLEWARE = ["django.middleware.common.CommonMiddleware"]
+DATABASES = {}
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+USE_TZ = True
