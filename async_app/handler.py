@@ -8,16 +8,21 @@ One pipeline, two speeds:
 * A request whose view is a coroutine (``@asyncio.coroutine``, ``async def``,
   a class-based view with an ``async def`` handler, or any view that turns
   out to return an awaitable) runs the coroutine version of the same
-  pipeline on the event loop: the view is awaited on the loop, sync
-  middleware hooks run in the bridge pool (batched: one hop per phase for a
-  run of ``MiddlewareMixin`` middleware), a middleware whose ``__call__``
-  cannot be split into hooks runs in a bridge thread and reaches the awaited
-  view through :func:`async_app.sync.run_coroutine`.
+  pipeline on the event loop: the view is awaited on the loop; sync
+  middleware hooks and the sync parts of Django's ``_get_response`` run in
+  the bridge pool, batched (with only ``MiddlewareMixin`` middleware, the
+  usual case: one hop before the view, one after). Other middleware styles
+  are layered as :mod:`async_app.middleware` describes.
 
-Both are built from the same middleware instances by :meth:`load_middleware`,
-and every exception becomes a response through Django's own
-``response_for_exception`` (:func:`_response_for_exception`), so status
-codes, logging, signals and technical pages match ``WSGIHandler``.
+Before a coroutine view, ``request.session`` and ``request.user`` are loaded
+in the thread hop (both query the database lazily, which the database guard
+forbids on the loop), without marking the session accessed.
+
+Both pipelines are built from the same middleware instances by
+:meth:`AsyncDjangoApplication.load_middleware`, and every exception becomes a
+response through Django's own ``response_for_exception``
+(:func:`async_app.middleware.convert_exception`), so status codes, logging,
+signals and technical pages match ``WSGIHandler``.
 
 Importing this module sets Django up (as ``get_wsgi_application`` does), so
 ``DJANGO_SETTINGS_MODULE`` must be set first.
@@ -39,23 +44,34 @@ from django.conf import settings  # noqa: E402
 from django.core import signals  # noqa: E402
 from django.core.exceptions import ImproperlyConfigured, MiddlewareNotUsed  # noqa: E402
 from django.core.handlers.base import BaseHandler  # noqa: E402
-from django.core.handlers.exception import (  # noqa: E402
-    convert_exception_to_response,
-    response_for_exception,
-)
+from django.core.handlers.exception import convert_exception_to_response  # noqa: E402
 from django.core.handlers.wsgi import get_path_info, get_script_name  # noqa: E402
 from django.db import close_old_connections, connections  # noqa: E402
 from django.dispatch.dispatcher import _make_id  # noqa: E402
 from django.http import HttpRequest  # noqa: E402
 from django.http.response import HttpResponseBase  # noqa: E402
 from django.urls import Resolver404, ResolverMatch, get_resolver, get_urlconf, set_script_prefix, set_urlconf  # noqa: E402
-from django.utils.deprecation import MiddlewareMixin  # noqa: E402
 from django.utils.encoding import force_str  # noqa: E402
 from django.utils.functional import LazyObject, SimpleLazyObject, empty  # noqa: E402
 from django.utils.module_loading import import_string  # noqa: E402
 from django_wsgi.handler import DjangoApplication  # noqa: E402
 
 from . import db, locals as context_locals, streaming  # noqa: E402
+from .middleware import (  # noqa: E402
+    AsyncGetResponse,
+    AsyncHookLayer,
+    BridgeLayer,
+    GetResponse,
+    HookSegment,
+    NativeLayer,
+    call_with_exception,
+    has_coroutine_hooks,
+    is_async_native,
+    is_coroutine_function,
+    is_splittable,
+    on_loop_pipeline,
+    convert_exception,
+)
 from .sync import bridge_executor, is_inline, run_coroutine, run_sync, view_executor  # noqa: E402
 
 __all__ = ["AsyncDjangoApplication", "is_async_view"]
@@ -69,15 +85,8 @@ db.install_guard()
 # _before_view's answer when the resolved view is sync after all.
 _SYNC_VIEW = object()
 
-# True while a request runs the coroutine pipeline: tells middleware
-# get_response callables (see _GetResponse) which inner chain to call.
-_on_loop_pipeline = contextvars.ContextVar("async_app_on_loop_pipeline", default=False)
 # The current request's _RequestState.
 _request_state = contextvars.ContextVar("async_app_request_state", default=None)
-
-
-def _is_coroutine_function(func):
-    return asyncio.iscoroutinefunction(func) or inspect.iscoroutinefunction(func)
 
 
 def is_async_view(view, method=None):
@@ -92,7 +101,7 @@ def is_async_view(view, method=None):
     seen = set()
     while view is not None and id(view) not in seen:
         seen.add(id(view))
-        if _is_coroutine_function(view):
+        if is_coroutine_function(view):
             return True
         view_class = getattr(view, "view_class", None)
         if view_class is not None:
@@ -100,7 +109,7 @@ def is_async_view(view, method=None):
             handler = getattr(view_class, name, None)
             if handler is None and name == "head":
                 handler = getattr(view_class, "get", None)
-            return _is_coroutine_function(handler) or _is_coroutine_function(
+            return is_coroutine_function(handler) or is_coroutine_function(
                 getattr(view_class, "dispatch", None)
             )
         if isinstance(view, functools.partial):
@@ -112,20 +121,6 @@ def is_async_view(view, method=None):
         else:
             view = None
     return False
-
-
-def _response_for_exception(request, exc):
-    """Turn ``exc`` into a response exactly as Django does: the one place.
-
-    Django's ``response_for_exception`` reads ``sys.exc_info()`` (tracebacks,
-    the technical 500 page, ``got_request_exception`` receivers such as the
-    test client's), so re-raise ``exc`` to make it the exception being handled
-    in whatever thread this runs in.
-    """
-    try:
-        raise exc
-    except Exception:
-        return response_for_exception(request, exc)
 
 
 def _with_fresh_connections(func, *args):
@@ -151,168 +146,6 @@ class _RequestState(object):
         # True once a sync call that outlived a cancellation will fire
         # request_finished itself (see AsyncDjangoApplication._finish_orphan).
         self.finish_delegated = False
-
-
-class _GetResponse(object):
-    """The ``get_response`` handed to a middleware factory.
-
-    One middleware instance serves both pipelines: on the sync pipeline this
-    calls the sync chain below; from a bridge thread on the coroutine pipeline
-    it runs the coroutine chain below on the event loop and waits for it.
-    """
-
-    __slots__ = ("sync_inner", "async_inner")
-
-    def __init__(self, sync_inner):
-        self.sync_inner = sync_inner
-        self.async_inner = None  # set once the coroutine chain is built
-
-    def __call__(self, request):
-        if _on_loop_pipeline.get():
-            return run_coroutine(self.async_inner(request))
-        return self.sync_inner(request)
-
-
-class _AsyncGetResponse(object):
-    """The ``get_response`` handed to an async-native middleware: a coroutine chain."""
-
-    __slots__ = ("async_inner",)
-
-    def __init__(self):
-        self.async_inner = None  # set once the coroutine chain is built
-
-    def __call__(self, request):
-        return self.async_inner(request)
-
-
-class _HookSegment(object):
-    """A run of ``MiddlewareMixin`` middleware on the coroutine pipeline.
-
-    Runs what nested ``MiddlewareMixin.__call__``s (each wrapped by
-    ``convert_exception_to_response``) would, with the sync hooks of a whole
-    phase in one thread hop: every process_request in order until one returns
-    a response, the inner chain, then process_response in reverse.
-    """
-
-    def __init__(self, app, middleware, inner):
-        self.app = app
-        self.middleware = middleware
-        self.inner = inner
-
-    async def __call__(self, request):
-        response, depth = await self.app._hop(self._process_requests, request)
-        if response is None:
-            response = await self.inner(request)
-        return await self.app._hop(self._process_responses, request, response, depth)
-
-    def _process_requests(self, request):
-        """Return (response or None, how many middleware get process_response)."""
-        for depth, middleware in enumerate(self.middleware):
-            if not hasattr(middleware, "process_request"):
-                continue
-            try:
-                response = middleware.process_request(request)
-            except Exception as exc:
-                # This middleware's __call__ is aborted: its own
-                # process_response does not run, the outer ones do.
-                return _response_for_exception(request, exc), depth
-            if response:
-                return response, depth + 1
-        return None, len(self.middleware)
-
-    def _process_responses(self, request, response, depth):
-        for middleware in reversed(self.middleware[:depth]):
-            if hasattr(middleware, "process_response"):
-                try:
-                    response = middleware.process_response(request, response)
-                except Exception as exc:
-                    response = _response_for_exception(request, exc)
-        return response
-
-
-class _AsyncHookLayer(object):
-    """A ``MiddlewareMixin`` middleware with ``async def`` hooks (awaited)."""
-
-    def __init__(self, app, middleware, inner):
-        self.app = app
-        self.middleware = middleware
-        self.inner = inner
-
-    async def __call__(self, request):
-        try:
-            response = None
-            if hasattr(self.middleware, "process_request"):
-                response = await self.app._call_hook(self.middleware.process_request, request)
-            if not response:
-                response = await self.inner(request)
-            if hasattr(self.middleware, "process_response"):
-                response = await self.app._call_hook(
-                    self.middleware.process_response, request, response
-                )
-            return response
-        except Exception as exc:
-            return await self.app._convert_exception(request, exc)
-
-
-class _BridgeLayer(object):
-    """A middleware whose ``__call__`` cannot be split into hooks.
-
-    Its ``__call__`` runs in a bridge thread; its ``get_response`` (a
-    :class:`_GetResponse`) brings the coroutine chain below back to the loop.
-    """
-
-    def __init__(self, app, middleware):
-        self.app = app
-        self.middleware = middleware
-
-    async def __call__(self, request):
-        try:
-            response = await self.app._hop(self.middleware, request)
-            while inspect.isawaitable(response):
-                response = await response
-            return response
-        except Exception as exc:
-            return await self.app._convert_exception(request, exc)
-
-
-class _NativeLayer(object):
-    """A middleware whose ``__call__`` is a coroutine function (awaited)."""
-
-    def __init__(self, app, middleware):
-        self.app = app
-        self.middleware = middleware
-
-    async def __call__(self, request):
-        try:
-            return await self.middleware(request)
-        except Exception as exc:
-            return await self.app._convert_exception(request, exc)
-
-
-def _is_async_native(factory):
-    """Middleware that wants an async ``get_response`` (Django 3.1's opt-in)."""
-    if getattr(factory, "async_capable", False) and not getattr(factory, "sync_capable", True):
-        return True
-    call = getattr(factory, "__call__", None) if isinstance(factory, type) else None
-    return _is_coroutine_function(call)
-
-
-def _has_coroutine_hooks(middleware):
-    return any(
-        _is_coroutine_function(getattr(middleware, name, None))
-        for name in (
-            "process_request",
-            "process_view",
-            "process_template_response",
-            "process_response",
-            "process_exception",
-        )
-    )
-
-
-def _is_splittable(middleware):
-    """A ``MiddlewareMixin`` whose ``__call__`` is the mixin's own."""
-    return isinstance(middleware, MiddlewareMixin) and type(middleware).__call__ is MiddlewareMixin.__call__
 
 
 class _AwaitingView(object):
@@ -415,7 +248,7 @@ class AsyncDjangoApplication(DjangoApplication):
             self._fused_segment = None
             self._async_chain = self._async_exception_converter(self._legacy_get_response_async)
             self._all_sync = not any(
-                _has_coroutine_hooks(getattr(hook, "__self__", None))
+                has_coroutine_hooks(getattr(hook, "__self__", None))
                 for hook in self._request_middleware + self._response_middleware
                 + self._view_middleware + self._template_response_middleware
                 + self._exception_middleware
@@ -427,8 +260,8 @@ class AsyncDjangoApplication(DjangoApplication):
         built = []
         for middleware_path in reversed(settings.MIDDLEWARE):
             factory = import_string(middleware_path)
-            native = _is_async_native(factory)
-            get_response = _AsyncGetResponse() if native else _GetResponse(sync_handler)
+            native = is_async_native(factory)
+            get_response = AsyncGetResponse() if native else GetResponse(sync_handler)
             try:
                 middleware = factory(get_response)
             except MiddlewareNotUsed as exc:
@@ -448,14 +281,14 @@ class AsyncDjangoApplication(DjangoApplication):
             if hasattr(middleware, "process_exception"):
                 self._exception_middleware.append(middleware.process_exception)
 
-            if native or _has_coroutine_hooks(middleware):
+            if native or has_coroutine_hooks(middleware):
                 self._all_sync = False
             built.append((middleware, get_response, native))
             sync_handler = convert_exception_to_response(middleware)
         self._middleware_chain = sync_handler
         self._async_chain = self._build_async_chain(built)
         self._fused_segment = None
-        if isinstance(self._async_chain, _HookSegment) and self._async_chain.inner is self._view_layer:
+        if isinstance(self._async_chain, HookSegment) and self._async_chain.inner is self._view_layer:
             self._fused_segment = self._async_chain
 
     def _build_async_chain(self, built):
@@ -463,22 +296,22 @@ class AsyncDjangoApplication(DjangoApplication):
         async_handler = self._view_layer = self._async_exception_converter(self._get_response_async)
         run = []  # consecutive plain MiddlewareMixin middleware, innermost first
         for middleware, get_response, native in built + [(None, None, False)]:
-            if middleware is not None and _is_splittable(middleware) and not _has_coroutine_hooks(middleware):
+            if middleware is not None and is_splittable(middleware) and not has_coroutine_hooks(middleware):
                 get_response.async_inner = async_handler
                 run.append(middleware)
                 continue
             if run:
-                async_handler = _HookSegment(self, run[::-1], async_handler)
+                async_handler = HookSegment(self, run[::-1], async_handler)
                 run = []
             if middleware is None:
                 break
             get_response.async_inner = async_handler
             if native:
-                layer = _NativeLayer(self, middleware)
-            elif _is_splittable(middleware):
-                layer = _AsyncHookLayer(self, middleware, async_handler)
+                layer = NativeLayer(self, middleware)
+            elif is_splittable(middleware):
+                layer = AsyncHookLayer(self, middleware, async_handler)
             else:
-                layer = _BridgeLayer(self, middleware)
+                layer = BridgeLayer(self, middleware)
             async_handler = self._async_exception_converter(layer)
         return async_handler
 
@@ -532,7 +365,7 @@ class AsyncDjangoApplication(DjangoApplication):
 
     async def _call_hook(self, hook, *args):
         """Await a middleware hook: coroutine hooks on the loop, sync ones in a thread."""
-        if _is_coroutine_function(hook):
+        if is_coroutine_function(hook):
             result = await hook(*args)
         else:
             result = await self._hop(hook, *args)
@@ -543,7 +376,7 @@ class AsyncDjangoApplication(DjangoApplication):
     async def _convert_exception(self, request, exc):
         if isinstance(exc, asyncio.CancelledError):
             raise exc
-        return await self._hop(_response_for_exception, request, exc)
+        return await self._hop(convert_exception, request, exc)
 
     # the WSGI entry point ----------------------------------------------------
 
@@ -644,7 +477,7 @@ class AsyncDjangoApplication(DjangoApplication):
         Without ``request``, the request is built from ``environ`` (in the
         first thread hop, with ``request_started``).
         """
-        token = _on_loop_pipeline.set(True)
+        token = on_loop_pipeline.set(True)
         try:
             if self._fused_segment is not None:
                 return await self._run_fused(self._fused_segment, request, environ)
@@ -656,7 +489,7 @@ class AsyncDjangoApplication(DjangoApplication):
                 response = await self._hop(self._legacy_process_responses, request, response)
             return request, await self._hop(self._finish_response, request, response)
         finally:
-            _on_loop_pipeline.reset(token)
+            on_loop_pipeline.reset(token)
 
     def _legacy_process_responses(self, request, response):
         """The MIDDLEWARE_CLASSES response phase of ``BaseHandler.get_response``."""
@@ -702,7 +535,7 @@ class AsyncDjangoApplication(DjangoApplication):
 
     def _has_coroutine_view_hooks(self):
         return any(
-            _is_coroutine_function(hook)
+            is_coroutine_function(hook)
             for hook in self._view_middleware + self._template_response_middleware + self._exception_middleware
         )
 
@@ -859,7 +692,7 @@ class AsyncDjangoApplication(DjangoApplication):
         try:
             step = self._before_view(request)
         except Exception as exc:
-            return request, _response_for_exception(request, exc), depth, None
+            return request, convert_exception(request, exc), depth, None
         return request, None, depth, step
 
     def _fused_after_view(self, segment, request, response, depth, view_ran, step):
@@ -867,7 +700,7 @@ class AsyncDjangoApplication(DjangoApplication):
             try:
                 response = self._after_view(request, response, step)
             except Exception as exc:
-                response = _response_for_exception(request, exc)
+                response = convert_exception(request, exc)
         return self._finish_response(request, segment._process_responses(request, response, depth))
 
     def _finish_response(self, request, response):
@@ -897,10 +730,10 @@ class AsyncDjangoApplication(DjangoApplication):
         if isinstance(exc, asyncio.CancelledError):
             raise exc
         for middleware_method in self._exception_middleware:
-            if _is_coroutine_function(middleware_method):
+            if is_coroutine_function(middleware_method):
                 response = await middleware_method(request, exc)
             else:
-                response = await self._hop(_call_with_exception, middleware_method, request, exc)
+                response = await self._hop(call_with_exception, middleware_method, request, exc)
             if response:
                 return response
         raise exc
@@ -946,14 +779,6 @@ def _touch_session(session, value):
     """Mark the session used, as evaluating ``request.user`` would, and return ``value``."""
     session.accessed = True
     return value
-
-
-def _call_with_exception(hook, request, exc):
-    """Call an exception hook with ``exc`` as the exception being handled."""
-    try:
-        raise exc
-    except Exception:
-        return hook(request, exc)
 
 
 class _Closer(object):
