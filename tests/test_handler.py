@@ -355,3 +355,17 @@ def test_cancelled_sync_view_fires_request_finished_once_when_it_ends(
         assert len(finished_signals) == 1
     finally:
         signals.request_finished.disconnect(dispatch_uid="done")
+
+
+def test_atomic_requests_refuses_coroutine_views_clearly(django_db, loop_thread, caplog):
+    from django.db import connection
+
+    app = AsyncAppClient(AsyncDjangoApplication(), loop_thread)
+    connection.settings_dict["ATOMIC_REQUESTS"] = True
+    try:
+        assert app.get("/sync/hello/").status_code == 200
+        response = app.get("/async/hello/")
+    finally:
+        connection.settings_dict["ATOMIC_REQUESTS"] = False
+    assert response.status_code == 500
+    assert "ATOMIC_REQUESTS cannot wrap coroutine view" in caplog.text
