@@ -62,10 +62,10 @@ async def test_guard_error_reaches_the_test(db, async_client):
 
 async def test_cookies_and_session_persist_across_requests(db):
     client = AsyncClient()
-    user = await database_sync_to_async(User.objects.create_user)("ann", password="pw")
+    user = await database_sync_to_async(User.objects.create_user)("toolkit-ann", password="pw")
     await database_sync_to_async(client.force_login)(user)
     response = await client.get("/toolkit/whoami/")
-    assert response.content == b"ann"
+    assert response.content == b"toolkit-ann"
     # The session cookie set by login() is sent again; a cookie set by a
     # response is kept too.
     response = await client.get("/toolkit/set-cookie/")
