@@ -1,0 +1,664 @@
+"""Shims that let Django 1.11.29 run on Python 3.8-3.13, and the
+``asyncio.coroutine`` polyfill.
+
+:func:`apply` installs them. ``import async_app`` calls it before anything
+imports Django, and the ``async_app_compat.pth`` startup hook calls it at
+interpreter start in every process of an environment where async_app is
+installed (an untouched ``manage.py``, ``django-admin``, the subprocesses that
+Django's commands and tests spawn). The hook loads this file by path under the
+private name ``_async_app_compat_startup``, so the ``async_app`` package is not
+imported and an installed copy never shadows a checkout.
+
+Each shim is applied only where the running Python lacks what Django needs
+(a cheap version gate, then a check of the real thing when the module is
+imported), and each checks the *patched state* first, so ``apply()`` is
+idempotent even across two copies of this file (startup hook + checkout).
+Nothing imports Django: shims for Django modules (and for the stdlib modules
+that are not always loaded) run from a post-import hook, a ``sys.meta_path``
+finder that wraps the loader of exactly those modules.
+
+======================================  =========  ==========================================
+shim                                    Python     why
+======================================  =========  ==========================================
+``collections.Mapping`` etc. aliases    3.10+      the ABC aliases were removed; Django's
+                                                   query, fields, migrations and paginator use
+                                                   ``collections.Iterator``/``Iterable``/
+                                                   ``Sequence``, so ``import django.db`` fails
+``gettext`` ``set_output_charset()``    3.11+      removed; ``DjangoTranslation.__init__`` and
+and ``translation(codeset=)``                      ``_new_gnu_trans`` call them (i18n breaks)
+global regex flags in URL patterns      3.11+      ``(?i)`` not at the very start is an error;
+(``django.urls.resolvers``)                        ``url(r'^(?i)x')`` and ``reverse()`` (which
+                                                   prepends ``^prefix``) break. Flags are moved
+                                                   to the front, the old semantics;
+                                                   ``regex.pattern`` keeps the text as written
+``URLValidator``: reject ``\\t\\r\\n``  every      ``urlsplit`` strips them (bpo-43882), so
+                                        Python     ``http://x.com/\\n`` passed via the IDN
+                                        whose      retry: CVE-2021-32052, fixed in Django 2.2.21
+                                        urlsplit   but never in 1.11. A security fix, so it is
+                                        strips     also applied on 3.7 (3.7.11+ strips)
+                                        them
+``URLValidator``: ``ValueError`` ->     3.11.4+    ``urlsplit`` validates bracketed hosts with
+``ValidationError``                     (and       ``ipaddress`` and raises ``ValueError``
+                                        backports) (``http://[1.2.3.4]``), a 500 instead of
+                                                   "Enter a valid URL"
+``find_module()`` fallback finder       3.12+      the import system stopped calling
+                                                   ``find_module()``; Django's bundled six and
+                                                   django-wsgi's six 1.10 only have it, so
+                                                   ``django.utils.six.moves`` fails to import.
+                                                   One finder appended to ``sys.meta_path``
+                                                   adapts every find_module-only finder
+``smtplib`` ``keyfile``/``certfile``    3.12+      removed from ``SMTP.starttls()`` and
+                                                   ``SMTP_SSL()``; Django's SMTP backend always
+                                                   passes them (``EMAIL_USE_TLS``/``_SSL``)
+``RemoteTestResult.addDuration``        3.12+      unittest reports durations; Django's
+                                                   parallel runner's result lacks the method
+                                                   (a RuntimeWarning per test). Django 1.11
+                                                   has no use for them: a no-op
+``SafeMIMEText.set_payload``            3.13.0     the email generator hands surrogate-escaped
+surrogates                              (probed)   bodies back to ``set_payload``, which raised
+                                                   UnicodeEncodeError for any non-ASCII body
+``asyncio.coroutine``                   3.11+      removed; restored (also as
+                                                   ``asyncio.coroutines.coroutine``) so legacy
+                                                   ``@asyncio.coroutine`` views still work
+``cgi`` module                          3.13+      removed; the ``legacy-cgi`` dependency
+                                                   provides it (no patch here)
+``crypt`` module                        3.13+      removed; the ``crypt-r`` dependency
+                                                   provides it for ``CryptPasswordHasher``
+                                                   (no patch here)
+======================================  =========  ==========================================
+
+Generator-based coroutines on 3.12+: ``asyncio.create_task()`` and
+``asyncio.run()`` refuse a bare generator coroutine ("a coroutine was
+expected"). Await it from ``async def``, ``yield from`` it, or pass it to
+``asyncio.ensure_future()`` / ``loop.run_until_complete()``, which wrap it.
+"""
+import sys
+import warnings
+
+# Every object this module installs carries this attribute (its value names
+# the shim), so any copy of this file can tell that a shim is already in place.
+_ROLE = "_async_app_compat_role"
+
+__all__ = ["apply", "coroutine"]
+
+
+# --------------------------------------------------------------------------
+# post-import hooks
+# --------------------------------------------------------------------------
+
+class _PostImportFinder(object):
+    """Meta-path finder that runs patch functions right after given modules execute.
+
+    It only answers for module names with registered hooks: it asks the finders
+    after it for the real spec and wraps that spec's loader.
+    """
+
+    _async_app_compat_role = "post-import"
+
+    def __init__(self):
+        self.hooks = {}  # module name -> [(key, func)]
+
+    def add(self, name, key, func):
+        """Register ``func(module)`` under ``key``; False if ``key`` is already there."""
+        entries = self.hooks.setdefault(name, [])
+        if any(k == key for k, _ in entries):
+            return False
+        entries.append((key, func))
+        return True
+
+    def find_spec(self, fullname, path=None, target=None):
+        """Return the spec the other finders give, with a loader that runs the hooks."""
+        hooks = self.hooks.get(fullname)
+        if not hooks:
+            return None
+        meta_path = list(sys.meta_path)
+        try:
+            later = meta_path[meta_path.index(self) + 1:]
+        except ValueError:
+            return None
+        for finder in later:
+            find_spec = getattr(finder, "find_spec", None)
+            if find_spec is None:
+                continue
+            spec = find_spec(fullname, path, target)
+            if spec is not None:
+                break
+        else:
+            return None
+        if spec.loader is None or not hasattr(spec.loader, "exec_module"):
+            return spec
+        spec.loader = _PostImportLoader(spec.loader, hooks)
+        return spec
+
+
+class _PostImportLoader(object):
+    """Loader wrapper: execute the module with the real loader, then run the hooks."""
+
+    def __init__(self, loader, hooks):
+        self.loader = loader
+        self.hooks = hooks
+
+    def __getattr__(self, name):
+        return getattr(self.loader, name)
+
+    def create_module(self, spec):
+        create_module = getattr(self.loader, "create_module", None)
+        return create_module(spec) if create_module is not None else None
+
+    def exec_module(self, module):
+        # Hand the real loader back to the module before its code runs, so
+        # nothing (linecache, importlib.resources, reload) ever sees the wrapper.
+        spec = getattr(module, "__spec__", None)
+        if spec is not None and spec.loader is self:
+            spec.loader = self.loader
+        if getattr(module, "__loader__", None) is self:
+            module.__loader__ = self.loader
+        self.loader.exec_module(module)
+        for key, func in list(self.hooks):
+            _run_hook(key, func, module)
+
+
+def _run_hook(key, func, module):
+    try:
+        func(module)
+    except Exception as exc:  # a broken shim must not break the import itself
+        warnings.warn(
+            "async_app.compat: shim %r failed on %s: %r" % (key, module.__name__, exc),
+            RuntimeWarning,
+        )
+
+
+def _installed(role):
+    for finder in sys.meta_path:
+        if getattr(finder, _ROLE, None) == role:
+            return finder
+    return None
+
+
+def _when_imported(name, key, func):
+    """Run ``func(module)`` now if ``name`` is imported, else right after it is."""
+    finder = _installed("post-import")
+    if finder is None:
+        finder = _PostImportFinder()
+        sys.meta_path.insert(0, finder)
+    if not finder.add(name, key, func):
+        return  # registered (and run, if the module was loaded) by some copy already
+    module = sys.modules.get(name)
+    if module is not None:
+        _run_hook(key, func, module)
+
+
+# --------------------------------------------------------------------------
+# 3.10: collections ABC aliases
+# --------------------------------------------------------------------------
+
+def _patch_collections(collections):
+    import _collections_abc
+
+    for name in _collections_abc.__all__:
+        if not name.startswith("_") and not hasattr(collections, name):
+            setattr(collections, name, getattr(_collections_abc, name))
+
+
+# --------------------------------------------------------------------------
+# 3.11: gettext output charset / codeset
+# --------------------------------------------------------------------------
+
+def _patch_gettext(gettext):
+    import functools
+
+    null = gettext.NullTranslations
+    if not hasattr(null, "set_output_charset"):
+        def set_output_charset(self, charset):
+            """Record the charset (it has had no effect since Python 3.11)."""
+            self._output_charset = charset
+
+        def output_charset(self):
+            """Return the charset recorded by set_output_charset()."""
+            return getattr(self, "_output_charset", None)
+
+        set_output_charset._async_app_compat_role = "gettext-codeset"
+        null.set_output_charset = set_output_charset
+        null.output_charset = output_charset
+
+    original = gettext.translation
+    code = original.__code__
+    if "codeset" not in code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]:
+        @functools.wraps(original)
+        def translation(domain, localedir=None, languages=None, class_=None,
+                        fallback=False, codeset=None):
+            t = original(domain, localedir, languages, class_, fallback)
+            if codeset is not None:
+                t.set_output_charset(codeset)
+            return t
+
+        translation._async_app_compat_role = "gettext-codeset"
+        gettext.translation = translation
+
+
+# --------------------------------------------------------------------------
+# 3.11: global inline regex flags anywhere in a URL pattern
+# --------------------------------------------------------------------------
+
+_FLAG_CHARS = frozenset("aiLmsux")
+
+
+def _hoist_global_flags(pattern):
+    """Move global inline flags such as ``(?i)`` to the front of ``pattern``.
+
+    Before 3.11 a global flag group anywhere applied to the whole pattern; 3.11
+    only accepts them at the very start. Returns ``pattern`` itself when there
+    is nothing to move (and for anything that is not ``str``).
+    """
+    if not isinstance(pattern, str) or "(?" not in pattern:
+        return pattern
+    out = []
+    flags = []
+    i, n = 0, len(pattern)
+    in_class = False
+    while i < n:
+        c = pattern[i]
+        if c == "\\":
+            out.append(pattern[i:i + 2])
+            i += 2
+            continue
+        if in_class:
+            if c == "]":
+                in_class = False
+            out.append(c)
+            i += 1
+            continue
+        if c == "[":
+            in_class = True
+            out.append(c)
+            i += 1
+            # ']' first in a class ('[]x]', '[^]x]') is a literal
+            if pattern.startswith("^", i):
+                out.append("^")
+                i += 1
+            if pattern.startswith("]", i):
+                out.append("]")
+                i += 1
+            continue
+        if c == "(" and pattern.startswith("?", i + 1):
+            j = i + 2
+            while j < n and pattern[j] in _FLAG_CHARS:
+                j += 1
+            if j > i + 2 and j < n and pattern[j] == ")":
+                flags.append(pattern[i + 2:j])
+                i = j + 1
+                continue
+        out.append(c)
+        i += 1
+    if not flags:
+        return pattern
+    letters = "".join(sorted(set("".join(flags))))
+    hoisted = "(?%s)%s" % (letters, "".join(out))
+    return pattern if hoisted == pattern else hoisted
+
+
+def _compile_hoisted(pattern, flags=0):
+    import re
+
+    return _HoistedPattern(re.compile(_hoist_global_flags(pattern), flags), pattern)
+
+
+class _HoistedPattern(object):
+    """A compiled pattern whose global flags were moved to the front.
+
+    ``pattern`` stays the text as written: Django's resolver slices and
+    concatenates it (``startswith('^')``, parent + child, ``normalize()``).
+    Everything else is the real compiled pattern's.
+    """
+
+    __slots__ = ("_compiled", "pattern")
+
+    def __init__(self, compiled, pattern):
+        object.__setattr__(self, "_compiled", compiled)
+        object.__setattr__(self, "pattern", pattern)
+
+    def __getattr__(self, name):
+        return getattr(object.__getattribute__(self, "_compiled"), name)
+
+    def __repr__(self):
+        return "re.compile(%r)" % (self.pattern,)
+
+    def __eq__(self, other):
+        if isinstance(other, _HoistedPattern):
+            return self.pattern == other.pattern and self._compiled == other._compiled
+        return NotImplemented
+
+    def __ne__(self, other):
+        result = self.__eq__(other)
+        return result if result is NotImplemented else not result
+
+    def __hash__(self):
+        return hash(self._compiled)
+
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
+
+    def __reduce__(self):
+        return _compile_hoisted, (self.pattern, self._compiled.flags)
+
+
+class _GlobalFlagsRe(object):
+    """Stand-in for ``re`` inside ``django.urls.resolvers``: hoists global flags."""
+
+    _async_app_compat_role = "url-regex-flags"
+
+    def __init__(self, re_module):
+        self._re = re_module
+
+    def __getattr__(self, name):
+        return getattr(self._re, name)
+
+    def compile(self, pattern, flags=0):
+        if isinstance(pattern, _HoistedPattern):
+            return pattern
+        hoisted = _hoist_global_flags(pattern)
+        if hoisted is pattern:
+            return self._re.compile(pattern, flags)
+        return _HoistedPattern(self._re.compile(hoisted, flags), pattern)
+
+    def search(self, pattern, string, flags=0):
+        return self._re.search(_hoist_global_flags(pattern), string, flags)
+
+    def match(self, pattern, string, flags=0):
+        return self._re.match(_hoist_global_flags(pattern), string, flags)
+
+    def fullmatch(self, pattern, string, flags=0):
+        return self._re.fullmatch(_hoist_global_flags(pattern), string, flags)
+
+
+def _patch_url_resolvers(resolvers):
+    current = resolvers.re
+    if getattr(current, _ROLE, None) != "url-regex-flags":
+        resolvers.re = _GlobalFlagsRe(current)
+
+
+# --------------------------------------------------------------------------
+# URLValidator: CVE-2021-32052 (every Python that strips) and 3.11.4+ ValueError
+# --------------------------------------------------------------------------
+
+_UNSAFE_URL_CHARS = frozenset("\t\r\n")
+
+
+def _urlsplit_changes():
+    """Return (strips_tab_cr_lf, raises_for_bad_bracketed_host) for this Python."""
+    from urllib.parse import urlsplit
+
+    strips = urlsplit("http://example.com/\n").path == "/"
+    try:
+        urlsplit("http://[1.2.3.4]/")
+    except ValueError:
+        raises = True
+    else:
+        raises = False
+    return strips, raises
+
+
+def _patch_url_validator(validators):
+    import functools
+
+    cls = validators.URLValidator
+    original = cls.__call__
+    if getattr(original, _ROLE, None) == "url-validator":
+        return
+    strips, raises = _urlsplit_changes()
+    if not (strips or raises):
+        return
+    ValidationError = validators.ValidationError
+    force_text = validators.force_text
+
+    @functools.wraps(original)
+    def __call__(self, value):
+        if strips and _UNSAFE_URL_CHARS.intersection(force_text(value)):
+            raise ValidationError(self.message, code=self.code)
+        if not raises:
+            return original(self, value)
+        try:
+            return original(self, value)
+        except ValueError:  # urlsplit() rejecting a bracketed host
+            raise ValidationError(self.message, code=self.code)
+
+    __call__._async_app_compat_role = "url-validator"
+    cls.__call__ = __call__
+
+
+# --------------------------------------------------------------------------
+# 3.12: find_module()-only meta-path finders (six)
+# --------------------------------------------------------------------------
+
+class _FindModuleFallbackFinder(object):
+    """Last meta-path finder: asks find_module()-only finders, as Python < 3.12 did.
+
+    Python 3.12 skips meta-path finders without ``find_spec()``. Django's
+    bundled six and six 1.10 register such a finder for ``six.moves``.
+    """
+
+    _async_app_compat_role = "find-module-fallback"
+
+    def find_spec(self, fullname, path=None, target=None):
+        """Return a spec for the first find_module()-only finder that knows ``fullname``."""
+        for finder in list(sys.meta_path):
+            if finder is self or hasattr(finder, "find_spec"):
+                continue
+            find_module = getattr(finder, "find_module", None)
+            if find_module is None:
+                continue
+            loader = find_module(fullname, path)
+            if loader is not None:
+                import importlib.util
+
+                return importlib.util.spec_from_loader(fullname, loader)
+        return None
+
+
+def _install_find_module_fallback():
+    if _installed("find-module-fallback") is None:
+        sys.meta_path.append(_FindModuleFallbackFinder())
+
+
+# --------------------------------------------------------------------------
+# 3.12: smtplib keyfile/certfile
+# --------------------------------------------------------------------------
+
+def _context_from_files(context, keyfile, certfile):
+    # Same checks and context as Python 3.11's smtplib.
+    if keyfile is None and certfile is None:
+        return context
+    if context is not None:
+        raise ValueError("context and keyfile/certfile arguments are mutually exclusive")
+    warnings.warn("keyfile and certfile are deprecated, use a custom context instead",
+                  DeprecationWarning, 3)
+    import ssl
+
+    return ssl._create_stdlib_context(certfile=certfile, keyfile=keyfile)
+
+
+def _patch_smtplib(smtplib):
+    import functools
+
+    smtp = smtplib.SMTP
+    if "keyfile" not in smtp.starttls.__code__.co_varnames:
+        original_starttls = smtp.starttls
+
+        @functools.wraps(original_starttls)
+        def starttls(self, keyfile=None, certfile=None, context=None):
+            return original_starttls(self, context=_context_from_files(context, keyfile, certfile))
+
+        starttls._async_app_compat_role = "smtplib-keyfile"
+        smtp.starttls = starttls
+
+    smtp_ssl = getattr(smtplib, "SMTP_SSL", None)  # absent without the ssl module
+    if smtp_ssl is not None and "keyfile" not in smtp_ssl.__init__.__code__.co_varnames:
+        original_init = smtp_ssl.__init__
+        default_timeout = smtplib.socket._GLOBAL_DEFAULT_TIMEOUT
+
+        @functools.wraps(original_init)
+        def __init__(self, host="", port=0, local_hostname=None, keyfile=None, certfile=None,
+                     timeout=default_timeout, source_address=None, context=None):
+            context = _context_from_files(context, keyfile, certfile)
+            original_init(self, host, port, local_hostname, timeout=timeout,
+                          source_address=source_address, context=context)
+
+        __init__._async_app_compat_role = "smtplib-keyfile"
+        smtp_ssl.__init__ = __init__
+
+
+# --------------------------------------------------------------------------
+# 3.12: django.test.runner.RemoteTestResult.addDuration
+# --------------------------------------------------------------------------
+
+def _patch_django_test_runner(runner):
+    import unittest
+
+    cls = runner.RemoteTestResult
+    if hasattr(unittest.TestResult, "addDuration") and not hasattr(cls, "addDuration"):
+        def addDuration(self, test, elapsed):
+            """Accept unittest's test duration (3.12+) and drop it.
+
+            Django 1.11 has no use for durations, and recording an event would
+            change the event stream its parallel runner replays.
+            """
+
+        addDuration._async_app_compat_role = "remote-test-result-duration"
+        cls.addDuration = addDuration
+
+
+# --------------------------------------------------------------------------
+# 3.13.0: surrogate-escaped bodies handed back to SafeMIMEText.set_payload
+# --------------------------------------------------------------------------
+
+def _patch_django_mail_message(message):
+    cls = message.SafeMIMEText
+    if getattr(cls.set_payload, _ROLE, None) == "mail-surrogates":
+        return
+    try:
+        cls("\xe9", "plain", "utf-8").as_string()  # Generator, not BytesGenerator, trips
+    except UnicodeEncodeError:
+        pass
+    else:
+        return  # this Python's email generator does not trip Django
+    mime_text = message.MIMEText
+    limit = message.RFC5322_EMAIL_LINE_LENGTH_LIMIT
+    charset_8bit, charset_qp = message.utf8_charset, message.utf8_charset_qp
+
+    def set_payload(self, payload, charset=None):
+        """Django 1.11's set_payload, measuring lines of surrogate-escaped bodies too."""
+        if charset == "utf-8":
+            has_long_lines = any(
+                len(line.encode("utf-8", "surrogateescape")) > limit
+                for line in payload.splitlines()
+            )
+            # Quoted-Printable shortens long lines (Django #22561).
+            charset = charset_qp if has_long_lines else charset_8bit
+        mime_text.set_payload(self, payload, charset=charset)
+
+    set_payload._async_app_compat_role = "mail-surrogates"
+    cls.set_payload = set_payload
+
+
+# --------------------------------------------------------------------------
+# 3.11: asyncio.coroutine
+# --------------------------------------------------------------------------
+
+def coroutine(func):
+    """Decorator for generator-based coroutines: ``asyncio.coroutine`` on every Python.
+
+    Python 3.11 removed ``asyncio.coroutine``; legacy views are written with it.
+    A decorated generator function returns a generator-based coroutine that
+    ``async def`` code can ``await`` and that can ``yield from`` both generator
+    and native coroutines; a plain function is wrapped (an awaitable result is
+    awaited); ``asyncio.iscoroutinefunction()`` is true for the result. On
+    3.7-3.10 this is ``asyncio.coroutine`` without its DeprecationWarning.
+    """
+    import asyncio
+
+    native = getattr(asyncio, "coroutine", None)
+    if native is not None and getattr(native, _ROLE, None) is None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return native(func)
+    return _coroutine_polyfill(func)
+
+
+coroutine._async_app_compat_role = "asyncio-coroutine"
+
+
+def _coroutine_polyfill(func):
+    # Python 3.10's asyncio.coroutine without debug mode's CoroWrapper.
+    import asyncio
+    import collections.abc
+    import functools
+    import inspect
+    import types
+
+    if inspect.iscoroutinefunction(func):
+        return func
+    if inspect.isgeneratorfunction(func):
+        coro = func
+    else:
+        @functools.wraps(func)
+        def coro(*args, **kw):
+            res = func(*args, **kw)
+            if asyncio.isfuture(res) or inspect.isgenerator(res):
+                res = yield from res
+            else:
+                try:
+                    await_meth = res.__await__
+                except AttributeError:
+                    pass
+                else:
+                    if isinstance(res, collections.abc.Awaitable):
+                        res = yield from await_meth()
+            return res
+
+    # The generator function itself must get CO_ITERABLE_COROUTINE, or it
+    # cannot ``yield from`` a native coroutine.
+    coro = types.coroutine(coro)
+    marker = getattr(asyncio.coroutines, "_is_coroutine", None)
+    if marker is not None:
+        coro._is_coroutine = marker  # what asyncio.iscoroutinefunction() looks for
+    else:  # pragma: no cover - a Python without the marker
+        inspect.markcoroutinefunction(coro)
+    return coro
+
+
+def _patch_asyncio(asyncio):
+    if not hasattr(asyncio, "coroutine"):
+        asyncio.coroutine = coroutine
+        if not hasattr(asyncio.coroutines, "coroutine"):
+            asyncio.coroutines.coroutine = coroutine
+
+
+# --------------------------------------------------------------------------
+
+def apply():
+    """Install the shims this Python needs; idempotent, safe from several copies.
+
+    Imports neither Django nor asyncio: shims for modules not loaded yet wait
+    for their import.
+    """
+    version = sys.version_info
+    if version >= (3, 10):
+        _when_imported("collections", "collections-abc-aliases", _patch_collections)
+    if version >= (3, 11):
+        _when_imported("gettext", "gettext-codeset", _patch_gettext)
+        _when_imported("django.urls.resolvers", "url-regex-flags", _patch_url_resolvers)
+        _when_imported("asyncio", "asyncio-coroutine", _patch_asyncio)
+    # Not version-gated: the CVE-2021-32052 hole exists wherever urlsplit()
+    # strips tab/CR/LF, 3.7.11+ included; the hook checks on Django import.
+    _when_imported("django.core.validators", "url-validator", _patch_url_validator)
+    if version >= (3, 12):
+        _install_find_module_fallback()
+        _when_imported("smtplib", "smtplib-keyfile", _patch_smtplib)
+        _when_imported("django.test.runner", "remote-test-result-duration",
+                       _patch_django_test_runner)
+    if version >= (3, 13):
+        _when_imported("django.core.mail.message", "mail-surrogates",
+                       _patch_django_mail_message)
