@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export PORT ?= 8000
 
-.PHONY: run test venv
+.PHONY: run test venv bench
 
 # (Re)install when the packaging or the startup hook changes; the tests and
 # gunicorn import async_app from the checkout, the venv supplies dependencies
@@ -41,3 +41,9 @@ $(DJANGO_SRC)/tests/runtests.py:
 django-suite: venv $(DJANGO_SRC)/tests/runtests.py
 	$(PY) tools/django_suite.py $(DJANGO_SRC)/tests $(DJANGO_SUITE_LABELS) --parallel 2
 	ASYNC_APP_SYNC_FAST_PATH=0 $(PY) tools/django_suite.py $(DJANGO_SRC)/tests $(DJANGO_SUITE_LABELS) --parallel 2
+
+# Benchmark (bench/run.py): async_app's worker against gunicorn's sync and
+# gthread workers, wrk as the load generator (Debian's package).
+bench: venv
+	command -v wrk >/dev/null 2>&1 || { apt-get update && apt-get install -y wrk; }
+	$(PY) -m bench.run
