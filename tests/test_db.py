@@ -12,19 +12,11 @@ from async_app import SynchronousOnlyOperation, database_sync_to_async
 from async_app.db import install_guard
 from async_app.sync import run_sync
 from tests.toolkit_fixtures import db, gunicorn_server, server_db, toolkit_server  # noqa: F401
+from tests.toolkit_fixtures import http_get, run_on_fresh_loop
 
 pytest_plugins = ["async_app.testing.pytest_plugin"]
 
 install_guard()  # as importing async_app.handler does
-
-
-def run_on_fresh_loop(coro):
-    """Run ``coro`` as the worker would: a loop in this thread, *not* inline mode."""
-    loop = asyncio.new_event_loop()
-    try:
-        return loop.run_until_complete(coro)
-    finally:
-        loop.close()
 
 
 def run_in_loop_thread(coro_function):
@@ -206,18 +198,12 @@ def test_under_gunicorn_guard_raises_in_coroutine_views_while_sync_views_use_the
     toolkit_server, server_db, settings_module
 ):
     server = toolkit_server(settings_module, threads=2)
-    assert get(server, "/toolkit/guard-report/").startswith("guarded: Database access (cursor)")
-    assert get(server, "/toolkit/sync-group-count/") == str(len(server_db.group_names()))
-    assert get(server, "/toolkit/orm-in-thread/") == str(len(server_db.group_names()))
+    count = str(len(server_db.group_names()))
+    assert http_get(server, "/toolkit/guard-report/")[1].startswith("guarded: Database access (cursor)")
+    assert http_get(server, "/toolkit/sync-group-count/") == (200, count)
+    assert http_get(server, "/toolkit/orm-in-thread/") == (200, count)
 
 
 def test_under_gunicorn_allow_async_unsafe_switches_the_guard_off(toolkit_server):
     server = toolkit_server(env={"DJANGO_ALLOW_ASYNC_UNSAFE": "1"})
-    assert get(server, "/toolkit/guard-report/") == "not guarded"
-
-
-def get(server, path):
-    from urllib.request import urlopen
-
-    with urlopen(server.url(path), timeout=10) as response:
-        return response.read().decode()
+    assert http_get(server, "/toolkit/guard-report/") == (200, "not guarded")

@@ -9,7 +9,6 @@ import signal
 import threading
 import time
 import weakref
-from urllib.request import urlopen
 
 import pytest
 
@@ -18,6 +17,7 @@ from async_app.sync import inline_mode, run_sync
 from async_app.tasks import spawn, wait_spawned
 from tests.gunicorn_fixture import pid_alive
 from tests.toolkit_fixtures import gunicorn_server, server_db, toolkit_server  # noqa: F401
+from tests.toolkit_fixtures import http_get, run_on_fresh_loop
 
 pytest_plugins = ["async_app.testing.pytest_plugin"]
 
@@ -173,24 +173,16 @@ def test_spawn_refuses_sync_code_and_no_loop():
             await run_sync(spawn_from_sync_code)
 
     for case in (from_thread_pool, from_sync_code_in_inline_mode):
-        loop = asyncio.new_event_loop()
-        try:
-            with pytest.raises(RuntimeError, match="coroutine code"):
-                loop.run_until_complete(case())
-        finally:
-            loop.close()
+        with pytest.raises(RuntimeError, match="coroutine code"):
+            run_on_fresh_loop(case())
 
 
 def test_spawn_refuses_non_awaitables():
     async def spawns_a_function():
         spawn(test_spawn_refuses_non_awaitables)
 
-    loop = asyncio.new_event_loop()
-    try:
-        with pytest.raises(TypeError):
-            loop.run_until_complete(spawns_a_function())
-    finally:
-        loop.close()
+    with pytest.raises(TypeError):
+        run_on_fresh_loop(spawns_a_function())
 
 
 async def test_tasks_are_tracked_per_event_loop():
@@ -206,7 +198,7 @@ async def test_tasks_are_tracked_per_event_loop():
         return await wait_spawned(5)
 
     results = []
-    thread = threading.Thread(target=lambda: results.append(asyncio.new_event_loop().run_until_complete(other_worker())))
+    thread = threading.Thread(target=lambda: results.append(run_on_fresh_loop(other_worker())))
     thread.start()
     try:
         assert other_loop_started.wait(5)
@@ -220,15 +212,10 @@ async def test_tasks_are_tracked_per_event_loop():
 # -- under a real gunicorn -------------------------------------------------------------
 
 
-def get(server, path):
-    with urlopen(server.url(path), timeout=10) as response:
-        return response.status, response.read().decode()
-
-
 def test_under_gunicorn_sigterm_waits_for_spawned_work(toolkit_server, server_db):
     server = toolkit_server(graceful_timeout=10)
     started = time.monotonic()
-    assert get(server, "/toolkit/signup/?name=after-sigterm&delay=1.0") == (202, "accepted")
+    assert http_get(server, "/toolkit/signup/?name=after-sigterm&delay=1.0") == (202, "accepted")
     assert time.monotonic() - started < 0.8  # answered before the work is done
     assert "after-sigterm" not in server_db.group_names()
     server.signal(signal.SIGTERM)
@@ -241,7 +228,7 @@ def test_under_gunicorn_sigterm_waits_for_spawned_work(toolkit_server, server_db
 def test_under_gunicorn_work_past_graceful_timeout_is_cancelled_and_logged(toolkit_server, server_db):
     server = toolkit_server(graceful_timeout=1)
     [worker] = server.worker_pids()
-    assert get(server, "/toolkit/signup/?name=too-slow&delay=30")[0] == 202
+    assert http_get(server, "/toolkit/signup/?name=too-slow&delay=30")[0] == 202
     started = time.monotonic()
     # SIGTERM to the worker itself: a master's SIGTERM also starts the
     # arbiter's own graceful_timeout, after which it SIGKILLs the worker,
@@ -260,7 +247,7 @@ def test_under_gunicorn_max_requests_recycling_waits_for_spawned_work(toolkit_se
     # The fixture's start-up probe is request 1; the signup is request 2.
     server = toolkit_server(max_requests=2, max_requests_jitter=0, graceful_timeout=10)
     [worker] = server.worker_pids()
-    assert get(server, "/toolkit/signup/?name=after-recycling&delay=0.5")[0] == 202
+    assert http_get(server, "/toolkit/signup/?name=after-recycling&delay=0.5")[0] == 202
     deadline = time.monotonic() + 10
     while (pid_alive(worker) or len(server.worker_pids()) < 2) and time.monotonic() < deadline:
         time.sleep(0.05)

@@ -1,12 +1,29 @@
-"""Fixtures shared by the view-side toolkit's tests."""
+"""Fixtures and helpers shared by the view-side toolkit's tests."""
+import asyncio
 import os
 import sqlite3
 import subprocess
 import sys
+from urllib.request import urlopen
 
 import pytest
 
 from tests.gunicorn_fixture import ROOT, gunicorn_server  # noqa: F401  (re-exported fixture)
+
+
+def run_on_fresh_loop(coro):
+    """Run ``coro`` as the worker would: a loop in this thread, *not* inline mode."""
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(coro)
+    finally:
+        loop.close()
+
+
+def http_get(server, path):
+    """GET ``path`` from a gunicorn test server: (status, body text)."""
+    with urlopen(server.url(path), timeout=10) as response:
+        return response.status, response.read().decode()
 
 
 @pytest.fixture
