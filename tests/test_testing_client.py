@@ -2,6 +2,7 @@
 import asyncio
 import os
 import textwrap
+import threading
 
 import pytest
 from django.contrib.auth.models import Group, User
@@ -126,6 +127,31 @@ def test_sync_client_waits_for_spawned_work(db, client_through_pipeline):
     response = client_through_pipeline.get("/toolkit/signup/?name=epsilon&delay=0.05")
     assert response.status_code == 202
     assert Group.objects.filter(name="epsilon").exists()
+
+
+def test_sync_client_guard_orm_helper_and_http_session(db, client_through_pipeline):
+    from async_app import SynchronousOnlyOperation
+    from tests.test_http import Backend
+
+    with pytest.raises(SynchronousOnlyOperation):
+        client_through_pipeline.get("/toolkit/orm-on-loop/")
+    Group.objects.create(name="zeta")
+    assert client_through_pipeline.get("/toolkit/orm-in-thread/").content == b"1"
+
+    # The backend runs on a loop of its own thread: each call of the sync
+    # client runs the request on a private loop of the test's thread.
+    backend_loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=backend_loop.run_forever)
+    thread.start()
+    try:
+        backend = asyncio.run_coroutine_threadsafe(Backend().start(), backend_loop).result(10)
+        response = client_through_pipeline.get("/toolkit/dashboard/", {"backend": backend.url})
+        assert response.json() == {"stock": {"path": "/stock"}, "prices": {"path": "/prices"}}
+        asyncio.run_coroutine_threadsafe(backend.stop(), backend_loop).result(10)
+    finally:
+        backend_loop.call_soon_threadsafe(backend_loop.stop)
+        thread.join(10)
+        backend_loop.close()
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from ..http import close_http_session
 from ..sync import inline_mode, run_until_complete
 from ..tasks import wait_spawned
 
-__all__ = ["SPAWNED_TIMEOUT", "async_test", "install", "run_async"]
+__all__ = ["SPAWNED_TIMEOUT", "SpawnedWorkLost", "async_test", "install", "run_async"]
 
 # How long run_async() waits for spawned tasks after the test coroutine.
 SPAWNED_TIMEOUT = 10.0
