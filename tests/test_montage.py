@@ -34,6 +34,8 @@ import aiohttp
 import pytest
 from PIL import Image
 
+from tests.gunicorn_fixture import free_port
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MANAGE = os.path.join(REPO, "montage", "manage.py")
 ARTIFACTS = os.path.join(REPO, "test-artifacts")
@@ -163,13 +165,6 @@ def test_async_only_labels_are_true(suite_runs):
 GUNICORN_CONF = "gunicorn.conf.py"
 
 
-def free_port():
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with contextlib.closing(socket.socket()) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class MontageServer(object):
     """``gunicorn -c gunicorn.conf.py`` serving montage with its own database and media."""
 
@@ -184,7 +179,7 @@ class MontageServer(object):
             BIND="127.0.0.1:%d" % self.port,
             PORT=str(self.port),
             # One worker: /events/ hears what its own worker processed.
-            WEB_CONCURRENCY="1",
+            WORKERS="1",
             PYTHONUNBUFFERED="1",
         )
         self.process = None
