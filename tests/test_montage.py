@@ -479,7 +479,7 @@ def test_browser_uploads_through_the_form(montage_server, tmp_path):
     with open(image_path, "wb") as handle:
         handle.write(png_bytes((240, 150, 30), (800, 600)))
     os.makedirs(ARTIFACTS, exist_ok=True)
-    screenshot_path = os.path.join(ARTIFACTS, "montage-browser-upload.png")
+    screenshot_path = os.path.join(ARTIFACTS, "montage-browser-upload-py%d.%d.png" % sys.version_info[:2])
 
     async def scenario(devtools_url):
         async with aiohttp.ClientSession() as session:
