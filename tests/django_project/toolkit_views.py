@@ -62,9 +62,10 @@ async def groups(request):
 
 
 async def whoami(request):
-    # request.user is loaded lazily, from the session and the database.
-    username = await database_sync_to_async(lambda: request.user.username)()
-    return HttpResponse(username)
+    # request.user is loaded before a coroutine view runs; what it refers to
+    # (its groups here) is not: query it through the helper.
+    groups = await database_sync_to_async(lambda: list(request.user.groups.values_list("name", flat=True)))()
+    return HttpResponse(" ".join([request.user.username] + groups))
 
 
 # -- an async class-based view -------------------------------------------------------
