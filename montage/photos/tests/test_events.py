@@ -5,14 +5,7 @@ import threading
 from django.test import SimpleTestCase
 
 from ..events import Broadcast, event_stream, format_event
-
-
-def run(coro):
-    loop = asyncio.new_event_loop()
-    try:
-        return loop.run_until_complete(coro)
-    finally:
-        loop.close()
+from .base import new_loop_run as run
 
 
 class BroadcastTests(SimpleTestCase):
@@ -74,14 +67,14 @@ class EventStreamTests(SimpleTestCase):
             chunks.append(await stream.__anext__())
             chunks.append(await asyncio.wait_for(stream.__anext__(), 1))  # keep-alive
             await stream.aclose()  # what the worker does when the client leaves
-            return chunks
+            return chunks, source.subscriber_count
 
-        chunks = run(scenario())
+        chunks, subscribers_after_close = run(scenario())
         self.assertEqual(chunks[0], b"retry: 1500\n: connected\n\n")
         self.assertIn(b"event: upload\n", chunks[1])
         self.assertIn(b'data: {"id": 5, "type": "upload"}\n\n', chunks[1])
         self.assertEqual(chunks[2], b": keep-alive\n\n")
-        self.assertEqual(source.subscriber_count, 0)
+        self.assertEqual(subscribers_after_close, 0)
 
     def test_cancelled_stream_unsubscribes(self):
         source = Broadcast()
