@@ -84,11 +84,18 @@ def install_guard():
             setattr(BaseDatabaseWrapper, name, _guarded(method))
 
 
-def _call(func, args, kwargs):
+def _apply(func, args, kwargs):
     return func(*args, **kwargs)
 
 
-def _call_closing_connections(func, args, kwargs):
+def call_closing_connections(func, *args, **kwargs):
+    """Call ``func`` between two ``close_old_connections()``, in this thread.
+
+    What Django's request_started/request_finished do around a request, done
+    around one piece of work in a pool thread that serves many requests, so
+    no connection (broken, past ``CONN_MAX_AGE``, or with ``CONN_MAX_AGE=0``
+    any) outlives it there. The request pipeline uses it for its hops too.
+    """
     from django.db import close_old_connections
 
     close_old_connections()
@@ -114,7 +121,9 @@ def database_sync_to_async(func):
 
     @functools.wraps(func)
     async def wrapper(*args, **kwargs):
-        call = _call if is_inline() else _call_closing_connections
-        return await run_sync(call, func, args, kwargs)
+        # args and kwargs travel packed: run_sync has keywords of its own.
+        if is_inline():
+            return await run_sync(_apply, func, args, kwargs)
+        return await run_sync(call_closing_connections, _apply, func, args, kwargs)
 
     return wrapper

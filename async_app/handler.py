@@ -123,20 +123,6 @@ def is_async_view(view, method=None):
     return False
 
 
-def _with_fresh_connections(func, *args):
-    """Run ``func`` as Django's request_started/request_finished would frame it.
-
-    A pool thread serves many requests: close its stale (or, with
-    CONN_MAX_AGE=0, all) connections before and after, so none leaks from one
-    request to the next.
-    """
-    close_old_connections()
-    try:
-        return func(*args)
-    finally:
-        close_old_connections()
-
-
 class _RequestState(object):
     """Per-request bookkeeping for cancellation (client disconnects)."""
 
@@ -335,7 +321,7 @@ class AsyncDjangoApplication(DjangoApplication):
         if is_inline():
             return await run_sync(func, *args)
         return await run_sync(
-            _with_fresh_connections,
+            db.call_closing_connections,
             func,
             *args,
             executor=executor or bridge_executor(),
