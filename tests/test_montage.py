@@ -270,6 +270,26 @@ async def read_event(response, wanted, timeout=10):
                 return event, data
 
 
+def http_session():
+    """An aiohttp session that keeps cookies (the CSRF cookie) for IP-address hosts."""
+    return aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+
+
+async def upload(session, base, data, caption):
+    """Upload ``data`` through the form on ``/``, as a browser would (CSRF token included)."""
+    async with session.get(base + "/") as response:
+        page = await response.text()
+        assert response.status == 200
+    token = re.search(r"name='csrfmiddlewaretoken' value='([^']+)'", page).group(1)
+    form = aiohttp.FormData()
+    form.add_field("csrfmiddlewaretoken", token)
+    form.add_field("caption", caption)
+    form.add_field("image", data, filename="upload.png", content_type="image/png")
+    async with session.post(base + "/upload/", data=form, allow_redirects=False) as response:
+        assert response.status == 302, await response.text()
+        assert response.headers["Location"] == "/"
+
+
 def run(coro):
     """Run ``coro`` on a fresh event loop."""
     loop = asyncio.new_event_loop()
@@ -284,8 +304,7 @@ def test_end_to_end_over_gunicorn(montage_server):
     caption = "e2e-%s" % uuid.uuid4().hex[:8]
 
     async def scenario():
-        # unsafe=True: keep cookies (the CSRF cookie) for an IP-address host.
-        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
+        async with http_session() as session:
             async with session.get(base + "/hello/?delay=0") as response:
                 assert (response.status, await response.text()) == (200, "Hello world!")
 
@@ -295,18 +314,7 @@ def test_end_to_end_over_gunicorn(montage_server):
             assert await asyncio.wait_for(events.content.readline(), 10) == b"retry: 3000\n"
             assert await asyncio.wait_for(events.content.readline(), 10) == b": connected\n"
 
-            async with session.get(base + "/") as response:
-                page = await response.text()
-                assert response.status == 200
-            token = re.search(r"name='csrfmiddlewaretoken' value='([^']+)'", page).group(1)
-
-            form = aiohttp.FormData()
-            form.add_field("csrfmiddlewaretoken", token)
-            form.add_field("caption", caption)
-            form.add_field("image", png_bytes((20, 160, 220)), filename="e2e.png", content_type="image/png")
-            async with session.post(base + "/upload/", data=form, allow_redirects=False) as response:
-                assert response.status == 302, await response.text()
-                assert response.headers["Location"] == "/"
+            await upload(session, base, png_bytes((20, 160, 220)), caption)
 
             event, photo = await read_event(events, lambda event, data: data.get("caption") == caption)
             events.close()
@@ -528,6 +536,27 @@ def test_browser_uploads_through_the_form(montage_server, tmp_path):
                 assert await tools.evaluate(
                     "getComputedStyle(document.querySelector('header.site')).backgroundColor"
                 ) == "rgb(34, 34, 34)"
+
+                # Live: a photo uploaded elsewhere appears without a reload,
+                # through /events/ and live.js.
+                await tools.evaluate("window.montageTestMarker = 1")
+                live_caption = caption + "-live"
+                async with http_session() as other:
+                    await upload(other, montage_server.url, png_bytes((90, 30, 160)), live_caption)
+                live = None
+                deadline = time.monotonic() + 15
+                while time.monotonic() < deadline and not (live and live["width"]):
+                    await asyncio.sleep(0.2)
+                    live = await tools.evaluate(
+                        """(() => {
+                            const item = document.querySelector('#gallery li.photo');
+                            const img = item.querySelector('img');
+                            return {caption: item.textContent.trim(), fresh: item.classList.contains('fresh'),
+                                    width: img.naturalWidth, marker: window.montageTestMarker || 0,
+                                    count: document.getElementById('photo-count').textContent};
+                        })()"""
+                    )
+                assert live == {"caption": live_caption, "fresh": True, "width": 240, "marker": 1, "count": "2"}, live
 
                 shot = await tools.send("Page.captureScreenshot", format="png")
                 with open(screenshot_path, "wb") as handle:

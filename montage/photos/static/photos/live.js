@@ -28,6 +28,8 @@
     link.appendChild(caption);
     item.appendChild(link);
     gallery.insertBefore(item, gallery.firstChild);
+    var count = document.getElementById("photo-count");
+    if (count) { count.textContent = String(Number(count.textContent) + 1); }
   }
 
   source.addEventListener("upload", show);
