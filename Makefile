@@ -47,3 +47,10 @@ django-suite: venv $(DJANGO_SRC)/tests/runtests.py
 bench: venv
 	command -v wrk >/dev/null 2>&1 || { apt-get update && apt-get install -y wrk; }
 	$(PY) -m bench.run
+
+# The pytest suite on every Python 3.7-3.13 (.venv-3.X each) and a smoke
+# subset of Django 1.11's own suite on 3.11 and 3.13 under the compat layer.
+# One summary line per run; see .ci/matrix.sh for the knobs.
+.PHONY: matrix
+matrix:
+	bash .ci/matrix.sh
