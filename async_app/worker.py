@@ -96,6 +96,11 @@ class _Done:
         self.result = result
 
 
+def _set_done(future):
+    if not future.done():
+        future.set_result(None)
+
+
 def _consume(future):
     # Retrieve the outcome of work nobody awaits any more (client gone).
     if not future.cancelled():
@@ -205,11 +210,16 @@ class AiohttpWorker(base.Worker):
         self.environ = None
         self._quick = False
         self._wakeup = None
-        self._slots = None
+        self._room = None
+        self._open = 0
+        self._max_connections = 1000
         self._acceptors = []
         self._coroutine_app = False
         self._ssl = None
         self._server = None
+        self._keepalive = True
+        self._pre_request = self._post_request = None
+        self._access_log = False
 
     # --- gunicorn lifecycle ------------------------------------------------
 
@@ -261,6 +271,10 @@ class AiohttpWorker(base.Worker):
         self.body_spool_size = _env_int("ASYNC_APP_BODY_SPOOL_SIZE", self.body_spool_size)
         self.environ = WSGIEnviron(self.cfg)
         self._coroutine_app = is_coroutine_app(self.wsgi)
+        self._keepalive = self.cfg.keepalive > 0
+        self._pre_request = self.cfg.pre_request
+        self._post_request = self.cfg.post_request
+        self._access_log = _access_log_enabled(self.log, self.cfg)
         if self.cfg.is_ssl:
             self._ssl = gsock.ssl_context(self.cfg)
             self._ssl.set_alpn_protocols(["http/1.1"])
@@ -280,7 +294,8 @@ class AiohttpWorker(base.Worker):
     async def _serve(self):
         loop = self.loop
         self._wakeup = asyncio.Event()
-        self._slots = asyncio.Semaphore(max(1, self.cfg.worker_connections))
+        self._room = asyncio.Event()
+        self._max_connections = max(1, self.cfg.worker_connections)
         keepalive = max(float(self.cfg.keepalive), 0.0)
         self._server = _Server(
             self, self.handle_request,
@@ -310,27 +325,51 @@ class AiohttpWorker(base.Worker):
             await self._shutdown()
 
     async def _accept(self, listener):
-        """Accept connections while fewer than ``worker_connections`` are open."""
+        """Accept connections while fewer than ``worker_connections`` are open.
+
+        A full worker stops accepting: the kernel backlog (and the other
+        workers) keep the rest. Pending connections are taken in a batch
+        rather than with a loop round trip each.
+        """
         loop = self.loop
         sock = getattr(listener, "sock", listener)
         sock.setblocking(False)
-        slots = self._slots
+        batch = 0
         while True:
-            await slots.acquire()
+            if self._open >= self._max_connections:
+                self._room.clear()
+                await self._room.wait()
+                continue
             try:
-                client, _ = await loop.sock_accept(sock)
-            except asyncio.CancelledError:
-                slots.release()
-                raise
+                client, _ = sock.accept()
+            except (BlockingIOError, InterruptedError):
+                batch = 0
+                await self._readable(sock)
+                continue
             except OSError as exc:
-                slots.release()
                 if exc.errno in _ACCEPT_RETRY:
                     continue
                 # EMFILE/ENFILE/ENOBUFS: let connections close before retrying.
                 self.log.error("Cannot accept on %s: %s", listener, exc)
                 await asyncio.sleep(0.5)
                 continue
+            client.setblocking(False)
+            self._open += 1
             loop.create_task(self._connect(client))
+            batch += 1
+            if batch >= 64:
+                batch = 0
+                await asyncio.sleep(0)
+
+    async def _readable(self, sock):
+        loop = self.loop
+        waiter = loop.create_future()
+        fd = sock.fileno()
+        loop.add_reader(fd, _set_done, waiter)
+        try:
+            await waiter
+        finally:
+            loop.remove_reader(fd)
 
     async def _connect(self, client):
         kwargs = {}
@@ -341,9 +380,7 @@ class AiohttpWorker(base.Worker):
         except BaseException as exc:
             # The protocol never got connection_made: give the slot back here.
             client.close()
-            self._slots.release()
-            if isinstance(exc, asyncio.CancelledError):
-                raise
+            self._free_slot()
             if not isinstance(exc, Exception):
                 raise
             self.log.debug("Connection setup failed: %r", exc)
@@ -352,7 +389,11 @@ class AiohttpWorker(base.Worker):
         """A connection ended: free its ``worker_connections`` slot."""
         if conn in self.connections:
             self.connections.discard(conn)
-            self._slots.release()
+            self._free_slot()
+
+    def _free_slot(self):
+        self._open -= 1
+        self._room.set()
 
     def _close_idle(self, idle_before):
         for conn in list(self.connections):
@@ -377,7 +418,11 @@ class AiohttpWorker(base.Worker):
                 listener.close()
             except OSError:
                 pass
-        deadline = loop.time() + (0 if self._quick else self.cfg.graceful_timeout)
+        # The arbiter kills us graceful_timeout after its signal: keep a
+        # margin to cancel what is left and let it clean up.
+        grace = 0.0 if self._quick else float(self.cfg.graceful_timeout)
+        margin = min(1.0, 0.25 * grace) if grace else 0.5
+        deadline = loop.time() + grace - margin
         linger_until = loop.time() + min(STOP_KEEPALIVE_LINGER, max(self.cfg.keepalive, 0))
         while self.connections and loop.time() < deadline:
             self.notify()
@@ -396,7 +441,7 @@ class AiohttpWorker(base.Worker):
         # Let cancelled requests run their cleanup (finally blocks, close()).
         pending = [t for t in _all_tasks(loop) if t is not _current_task(loop)]
         if pending:
-            await asyncio.wait(pending, timeout=1.0)
+            await asyncio.wait(pending, timeout=0.8 * margin)
 
     async def _finish_background(self, deadline):
         """Wait for work spawned by views, then close the shared HTTP client.
@@ -441,13 +486,13 @@ class AiohttpWorker(base.Worker):
         loop = self.loop
         conn = request.protocol
         conn.busy = True
-        started = datetime.now()
+        started = datetime.now() if self._access_log else None
         self.nr += 1
         if self.nr >= self.max_requests and self.alive:
             self.log.info("Autorestarting worker after current request.")
             self.alive = False
             self._wake()
-        keep_alive = (self.alive and self.cfg.keepalive > 0 and request.keep_alive
+        keep_alive = (self.alive and self._keepalive and request.keep_alive
                       and "Upgrade" not in request.headers)
         resp = Response(request, keep_alive, loop, self)
         environ = None
@@ -457,7 +502,7 @@ class AiohttpWorker(base.Worker):
         try:
             try:
                 environ, req, expect = self.environ.parse(request, conn)
-                self.cfg.pre_request(self, req)
+                self._pre_request(self, req)
                 hooked = True
                 body, length = await read_body(request, self.max_body_size,
                                                self.body_spool_size, expect)
@@ -501,7 +546,7 @@ class AiohttpWorker(base.Worker):
                 conn.close()
             if body is not None:
                 body.close()
-            if resp.status is not None:
+            if started is not None and resp.status is not None:
                 if environ is None:
                     environ = {"REQUEST_METHOD": request.method,
                                "RAW_URI": request.raw_path,
@@ -509,7 +554,7 @@ class AiohttpWorker(base.Worker):
                 self.log.access(resp, req or (), environ, datetime.now() - started)
             if hooked:
                 try:
-                    self.cfg.post_request(self, req, environ, resp)
+                    self._post_request(self, req, environ, resp)
                 except Exception:
                     self.log.exception("Exception in post_request hook")
 
@@ -632,6 +677,16 @@ class AiohttpUVLoopWorker(AiohttpWorker):
         import uvloop
 
         return uvloop.new_event_loop()
+
+
+def _access_log_enabled(log, cfg):
+    # gunicorn 24+ says so itself; gunicorn 23's Logger.access() checks this.
+    enabled = getattr(log, "access_log_enabled", None)
+    if enabled is not None:
+        return bool(enabled)
+    return bool(cfg.accesslog or cfg.logconfig or cfg.logconfig_dict
+                or getattr(cfg, "logconfig_json", None)
+                or (cfg.syslog and not cfg.disable_redirect_access_to_syslog))
 
 
 def _all_tasks(loop):

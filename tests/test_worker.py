@@ -609,6 +609,44 @@ def test_sigterm_finishes_200_in_flight_requests(gunicorn_server):
         raise OSError("still connected")
 
 
+def test_sigterm_past_graceful_timeout_cancels_and_exits(gunicorn_server, tmp_path):
+    server = gunicorn_server(APPS + ":coro_app", graceful_timeout=1, env=_events_env(str(tmp_path)))
+    sock = server.connect()
+    sock.sendall(b"GET /cancel?s=30&name=late HTTP/1.1\r\nHost: x\r\n\r\n")
+    time.sleep(0.3)
+    started = time.monotonic()
+    server.signal(signal.SIGTERM)
+    assert server.proc.wait(10) == 0
+    assert time.monotonic() - started < 4
+    assert events(server).count("cancelled-late") == 1
+    sock.close()
+
+
+def test_sigterm_answers_a_request_arriving_on_an_idle_keepalive_connection(gunicorn_server):
+    server = gunicorn_server(APPS + ":coro_app", keepalive=10)
+    sock = server.connect()
+    f = sock.makefile("rb")
+    sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert read_response(f)[0].status == 200
+    server.signal(signal.SIGTERM)
+    time.sleep(0.5)
+    sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    resp, body = read_response(f)
+    assert (resp.status, body) == (200, b"hello coro")
+    assert resp.getheader("Connection") == "close"
+    sock.close()
+    # Idle connections are not kept for the whole keepalive of 10 s.
+    assert server.proc.wait(8) == 0
+
+
+def test_graceful_shutdown_waits_for_spawned_work(gunicorn_server, tmp_path):
+    server = gunicorn_server(DJANGO_APP, env=_events_env(str(tmp_path)))
+    assert get(server, "/spawn/?s=1.5&name=bg")[::2] == (200, b"spawned")
+    server.signal(signal.SIGTERM)
+    assert server.proc.wait(10) == 0
+    assert "spawned-done-bg" in events(server)
+
+
 def test_max_requests_recycles_without_dropping_requests(gunicorn_server):
     server = gunicorn_server(APPS + ":coro_app", max_requests=50, max_requests_jitter=5)
 

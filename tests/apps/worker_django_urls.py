@@ -43,6 +43,20 @@ async def async_cancel(request):
     return HttpResponse("not cancelled")
 
 
+async def spawn_work(request):
+    """Answer at once, leaving work behind that graceful shutdown must wait for."""
+    from async_app import spawn
+
+    name = request.GET.get("name", "x")
+
+    async def work():
+        await asyncio.sleep(_seconds(request))
+        record("spawned-done-%s" % name)
+
+    spawn(work())
+    return HttpResponse("spawned")
+
+
 async def pid(request):
     return HttpResponse(str(os.getpid()))
 
@@ -59,4 +73,5 @@ urlpatterns = [
     url(r"^async-secure/$", async_secure),
     url(r"^async-cancel/$", async_cancel),
     url(r"^pid/$", pid),
+    url(r"^spawn/$", spawn_work),
 ]
