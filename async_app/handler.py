@@ -57,6 +57,7 @@ from django.utils.module_loading import import_string  # noqa: E402
 from django_wsgi.handler import DjangoApplication  # noqa: E402
 
 from . import db, locals as context_locals, streaming  # noqa: E402
+from .streaming import aclose_iterator  # noqa: E402
 from .middleware import (  # noqa: E402
     AsyncGetResponse,
     AsyncHookLayer,
@@ -195,9 +196,7 @@ class _AsyncStreamingBody(_StreamingBody):
 
     async def aclose(self):
         """Close the stream's async iterator, then the response."""
-        aclose = getattr(self.response._iterator, "aclose", None)
-        if aclose is not None:
-            await aclose()
+        await aclose_iterator(self.response._iterator)
         await self._closer()
 
 

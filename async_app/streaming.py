@@ -35,8 +35,11 @@ def _streaming_content(self):
     iterator = self._iterator  # fixed now, in case streaming_content is set again
 
     async def as_bytes():
-        async for part in iterator:
-            yield self.make_bytes(part)
+        try:
+            async for part in iterator:
+                yield self.make_bytes(part)
+        finally:
+            await aclose_iterator(iterator)
 
     return as_bytes()
 
@@ -66,6 +69,13 @@ def _aiter(self):
             yield part
 
     return from_sync(self.streaming_content)
+
+
+async def aclose_iterator(iterator):
+    """Close an async iterator early (a client gone, a consumer done), if it can be."""
+    aclose = getattr(iterator, "aclose", None)
+    if aclose is not None:
+        await aclose()
 
 
 _set_sync_streaming_content = StreamingHttpResponse._set_streaming_content

@@ -5,6 +5,7 @@ from django.core.handlers.wsgi import WSGIRequest
 from django.db import close_old_connections
 from django.test.client import ClientHandler, closing_iterator_wrapper, conditional_content_removal
 
+from ..streaming import aclose_iterator
 from ..sync import inline_mode, run_until_complete
 
 __all__ = ["AsyncClientHandler"]
@@ -110,6 +111,7 @@ async def _aclosing_iterator_wrapper(iterable, close):
         async for item in iterable:
             yield item
     finally:
+        await aclose_iterator(iterable)
         request_finished.disconnect(close_old_connections)
         close()  # fires request_finished
         request_finished.connect(close_old_connections)

@@ -28,5 +28,9 @@ urlpatterns += [
     url(r"^bytes/$", views.sync_bytes, name="bytes"),
     url(r"^thread-name/$", views.sync_thread_name, name="thread_name"),
     url(r"^async/hook-flag/$", views.async_hook_flag, name="async_hook_flag"),
+    url(r"^async/endless-stream/$", views.async_endless_stream, name="async_endless_stream"),
+    url(r"^sync/nested-client/$", views.sync_nested_client, name="sync_nested_client"),
+    url(r"^sync/user-count/$", views.sync_user_count, name="sync_user_count"),
+    url(r"^async/spawns/$", views.async_spawns, name="async_spawns"),
     url(r"^toolkit/", include("tests.django_project.toolkit_urls")),
 ]

@@ -293,3 +293,46 @@ def sync_thread_name(request):
 
 async def async_hook_flag(request):
     return HttpResponse("hook ran: %s" % getattr(request, "async_hook_ran", False), content_type="text/plain")
+
+
+ENDLESS_STREAMS_CLOSED = []
+
+
+async def async_endless_stream(request):
+    """An event stream that never ends by itself; records when it is closed."""
+
+    async def ticks():
+        try:
+            while True:
+                yield b"data: tick\n\n"
+                await asyncio.sleep(0.01)
+        finally:
+            ENDLESS_STREAMS_CLOSED.append(request.path)
+
+    return StreamingHttpResponse(ticks(), content_type="text/event-stream")
+
+
+def sync_nested_client(request):
+    """Django's own tests call the test client from inside a view."""
+    from django.test import Client
+
+    inner = Client().get("/async/hello/")
+    return HttpResponse(b"outer saw: " + inner.content, content_type="text/plain")
+
+
+def sync_user_count(request):
+    from django.contrib.auth.models import User
+
+    return HttpResponse(str(User.objects.count()), content_type="text/plain")
+
+
+async def async_spawns(request):
+    async def later():
+        await asyncio.sleep(0.05)
+        SPAWNED_DONE.append(request.path)
+
+    async_app.spawn(later())
+    return HttpResponse("spawned", content_type="text/plain")
+
+
+SPAWNED_DONE = []
