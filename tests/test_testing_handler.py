@@ -1,5 +1,4 @@
 """AsyncClientHandler: Django's test client through the coroutine pipeline."""
-import asyncio
 
 import django.test.client
 import pytest
