@@ -674,8 +674,11 @@ class AiohttpUVLoopWorker(AiohttpWorker):
     """:class:`AiohttpWorker` on uvloop (``pip install async_app[uvloop]``)."""
 
     def new_event_loop(self):
-        import uvloop
-
+        try:
+            import uvloop
+        except ImportError:
+            raise RuntimeError("AiohttpUVLoopWorker needs uvloop: "
+                               "pip install 'async_app[uvloop]'") from None
         return uvloop.new_event_loop()
 
 

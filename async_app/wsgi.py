@@ -213,10 +213,11 @@ class WSGIEnviron:
         for raw_name, raw_value in raw_headers:
             name = raw_name.decode("latin-1").upper()
             value = raw_value.decode("latin-1")
-            headers.append((name, value))
             if "_" in name:
-                # X_Forwarded_For would map onto the same key as X-Forwarded-For.
+                # X_Forwarded_For would map onto the same key as
+                # X-Forwarded-For: dropped, as gunicorn 22+ does.
                 continue
+            headers.append((name, value))
             if name in secure_headers:
                 if not trusted:
                     continue
@@ -590,6 +591,7 @@ class Response:
         """A small text response (used before the app ran or when it failed early)."""
         body = ("%s\n" % (message or reason)).encode("latin-1", "replace")
         self.status = None
+        self.early = None
         self.keep_alive = False
         self.start_response("%d %s" % (status, reason), [
             ("Content-Type", "text/plain; charset=utf-8"),
