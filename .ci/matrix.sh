@@ -181,7 +181,10 @@ echo "== matrix ($(( $(now) - total_start ))s) =="
 passed=0
 failed=0
 skipped=0
-for f in "$LOGDIR"/pytest-*.result "$LOGDIR"/django-*.result; do
+results=""
+for v in $PYTHONS; do results="$results $LOGDIR/pytest-$v.result"; done
+for v in $SMOKE_PYTHONS; do results="$results $LOGDIR/django-$v.result"; done
+for f in $results; do
     [ -e "$f" ] || continue
     line=$(cat "$f")
     rc=${line%%|*}
@@ -193,7 +196,8 @@ for f in "$LOGDIR"/pytest-*.result "$LOGDIR"/django-*.result; do
     echo "$text"
 done
 # Totals of the pytest runs, as a closing 'N passed, N failed' line.
-for f in "$LOGDIR"/pytest-*.result; do
+for v in $PYTHONS; do
+    f="$LOGDIR/pytest-$v.result"
     [ -e "$f" ] || continue
     read -r p f_ s <<<"$(sed -E 's/.*: ([0-9]+) passed, ([0-9]+) failed, ([0-9]+) skipped.*/\1 \2 \3/;t;s/.*/0 1 0/' "$f")"
     passed=$((passed + p))

@@ -73,7 +73,6 @@ expected"). Await it from ``async def``, ``yield from`` it, or pass it to
 ``asyncio.ensure_future()`` / ``loop.run_until_complete()``, which wrap it.
 """
 import sys
-import warnings
 
 # Every object this module installs carries this attribute (its value names
 # the shim), so any copy of this file can tell that a shim is already in place.
@@ -162,6 +161,8 @@ def _run_hook(key, func, module):
     try:
         func(module)
     except Exception as exc:  # a broken shim must not break the import itself
+        import warnings
+
         warnings.warn(
             "async_app.compat: shim %r failed on %s: %r" % (key, module.__name__, exc),
             RuntimeWarning,
@@ -473,6 +474,8 @@ def _context_from_files(context, keyfile, certfile):
         return context
     if context is not None:
         raise ValueError("context and keyfile/certfile arguments are mutually exclusive")
+    import warnings
+
     warnings.warn("keyfile and certfile are deprecated, use a custom context instead",
                   DeprecationWarning, 3)
     import ssl
@@ -581,6 +584,8 @@ def coroutine(func):
 
     native = getattr(asyncio, "coroutine", None)
     if native is not None and getattr(native, _ROLE, None) is None:
+        import warnings
+
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
             return native(func)
