@@ -298,6 +298,22 @@ def _hoist_global_flags(pattern):
     return pattern if hoisted == pattern else hoisted
 
 
+_hoist_cache = {}  # pattern -> hoisted text, or None when unchanged
+
+
+def _hoisted_or_none(pattern):
+    # reverse() searches with a freshly concatenated pattern on every call.
+    try:
+        return _hoist_cache[pattern]
+    except (KeyError, TypeError):
+        pass
+    hoisted = _hoist_global_flags(pattern)
+    result = None if hoisted is pattern else hoisted
+    if isinstance(pattern, str) and len(_hoist_cache) < 4096:
+        _hoist_cache[pattern] = result
+    return result
+
+
 def _compile_hoisted(pattern, flags=0):
     import re
 
@@ -360,19 +376,19 @@ class _GlobalFlagsRe(object):
     def compile(self, pattern, flags=0):
         if isinstance(pattern, _HoistedPattern):
             return pattern
-        hoisted = _hoist_global_flags(pattern)
-        if hoisted is pattern:
+        hoisted = _hoisted_or_none(pattern)
+        if hoisted is None:
             return self._re.compile(pattern, flags)
         return _HoistedPattern(self._re.compile(hoisted, flags), pattern)
 
     def search(self, pattern, string, flags=0):
-        return self._re.search(_hoist_global_flags(pattern), string, flags)
+        return self._re.search(_hoisted_or_none(pattern) or pattern, string, flags)
 
     def match(self, pattern, string, flags=0):
-        return self._re.match(_hoist_global_flags(pattern), string, flags)
+        return self._re.match(_hoisted_or_none(pattern) or pattern, string, flags)
 
     def fullmatch(self, pattern, string, flags=0):
-        return self._re.fullmatch(_hoist_global_flags(pattern), string, flags)
+        return self._re.fullmatch(_hoisted_or_none(pattern) or pattern, string, flags)
 
 
 def _patch_url_resolvers(resolvers):
