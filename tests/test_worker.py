@@ -589,6 +589,23 @@ def test_worker_connections_caps_concurrent_connections(gunicorn_server):
     assert 1.9 < seconds < 6.0, seconds
 
 
+def test_idle_connections_do_not_hold_connection_slots(gunicorn_server):
+    server = gunicorn_server(APPS + ":coro_app", worker_connections=3, keepalive=1)
+    # Three connections that never send a request (or only half of one) fill the worker...
+    idle = [server.connect() for _ in range(3)]
+    idle[0].sendall(b"GET / HTTP/1.1\r\nHost:")
+    started = time.monotonic()
+    # ...until the worker closes them; then a fourth is served.
+    assert get(server, "/", timeout=15)[::2] == (200, b"hello coro")
+    assert 0.9 < time.monotonic() - started < 8
+    for sock in idle:
+        try:
+            assert sock.recv(100) == b""  # closed by the worker
+        except ConnectionResetError:
+            pass
+        sock.close()
+
+
 # --- lifecycle ----------------------------------------------------------------------
 
 
