@@ -46,6 +46,7 @@ django-suite: venv $(DJANGO_SRC)/tests/runtests.py
 # gthread workers, wrk as the load generator (Debian's package).
 bench: venv
 	command -v wrk >/dev/null 2>&1 || { apt-get update && apt-get install -y wrk; }
+	$(PY) -c "import uvloop" 2>/dev/null || $(PY) -m pip install -q uvloop
 	$(PY) -m bench.run
 
 # The pytest suite on every Python 3.7-3.13 (.venv-3.X each) and a smoke
