@@ -535,6 +535,37 @@ def test_streaming_is_chunk_by_chunk(sync_server):
     sock.close()
 
 
+def _rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS for %d" % pid)
+
+
+@pytest.mark.parametrize("app", ["sync", "coro"])
+def test_streaming_has_back_pressure(app, sync_server, coro_server):
+    # 200 MB from a generator (sync in a pool thread; async on the loop) to a
+    # client that does not read: the worker must wait, not buffer the body.
+    server = sync_server if app == "sync" else coro_server
+    worker = server.worker_pids()[-1]
+    before = _rss_kib(worker)
+    sock = server.connect(timeout=30)
+    size = 200 * 1000 * 1000
+    sock.sendall(b"GET /big?size=%d HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" % size)
+    time.sleep(2)
+    grown = _rss_kib(worker) - before
+    assert grown < 50 * 1024, "worker grew by %d KiB" % grown
+    received = 0
+    while True:
+        chunk = sock.recv(1 << 20)
+        if not chunk:
+            break
+        received += len(chunk)
+    sock.close()
+    assert received > size  # the whole body (and the head) arrived
+
+
 def test_client_disconnect_cancels_coroutine_app(coro_server):
     sock = coro_server.connect()
     sock.sendall(b"GET /cancel?s=10&name=gone HTTP/1.1\r\nHost: x\r\n\r\n")

@@ -98,15 +98,14 @@ def sync_app(environ, start_response):
         return gen()
     if path == "/big":
         size = int(params.get("size", str(4 * 1024 * 1024)))
-        block = b"x" * 65536
         start_response("200 OK", [("Content-Type", "application/octet-stream"),
                                   ("Content-Length", str(size))])
 
         def gen():
             left = size
             while left > 0:
-                yield block[:min(left, len(block))]
-                left -= len(block)
+                yield b"x" * min(left, 65536)  # a new object each time
+                left -= 65536
         return gen()
     if path == "/closing":
         start_response("200 OK", [("Content-Type", "text/plain")])
@@ -206,6 +205,17 @@ class CoroApp:
         if path == "/closing":
             start_response("200 OK", [("Content-Type", "text/plain")])
             return ClosingIterable([b"x", b"y"], params.get("name", "coro"))
+        if path == "/big":
+            size = int(params.get("size", str(4 * 1024 * 1024)))
+            start_response("200 OK", [("Content-Type", "application/octet-stream"),
+                                      ("Content-Length", str(size))])
+
+            async def gen():
+                left = size
+                while left > 0:
+                    yield b"x" * min(left, 65536)
+                    left -= 65536
+            return gen()
         if path == "/pid":
             return _text(start_response, str(os.getpid()))
         if path == "/error":
