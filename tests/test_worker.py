@@ -224,6 +224,11 @@ def test_environ_contents(sync_server):
     assert "HTTP_SCRIPT_NAME" not in env
 
 
+def test_wsgi_errors_goes_to_the_error_log(sync_server):
+    assert get(sync_server, "/errors")[::2] == (200, b"logged")
+    assert wait_for(lambda: "note-for-the-error-log" in sync_server.log())
+
+
 def test_script_name_comes_from_the_environment_only(gunicorn_server):
     server = gunicorn_server(APPS + ":coro_app", raw_env=["SCRIPT_NAME=/mount"],
                              startup_path="/mount/")

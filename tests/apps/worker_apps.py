@@ -81,6 +81,10 @@ def sync_app(environ, start_response):
         body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
         return _text(start_response, "%d %s" % (len(body), body[:64].decode("latin-1")),
                      extra=[("X-Content-Length", environ.get("CONTENT_LENGTH", "-"))])
+    if path == "/errors":
+        environ["wsgi.errors"].write("note-for-the-error-log\n")
+        environ["wsgi.errors"].flush()
+        return _text(start_response, "logged")
     if path == "/echo-lines":
         lines = list(environ["wsgi.input"])
         return _text(start_response, "%d lines" % len(lines))
