@@ -33,6 +33,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WORKER = "async_app.worker.AiohttpWorker"
 
 
+class _PortTaken(Exception):
+    pass
+
+
 def free_port():
     """A TCP port free on 127.0.0.1 right now."""
     with socket.socket() as s:
@@ -50,6 +54,7 @@ class GunicornServer:
         self.log_path = os.path.join(self.dir, "gunicorn.log")
         self.unix_path = None
         self.port = None
+        self._custom_bind = None if bind in (None, "unix") else bind
         if bind == "unix":
             self.unix_path = os.path.join(self.dir, "gunicorn.sock")
             bind = "unix:" + self.unix_path
@@ -67,11 +72,9 @@ class GunicornServer:
         settings["errorlog"] = "-"
         settings["wsgi_app"] = app
         self.settings = settings
+        self.config = config
         self.config_path = os.path.join(self.dir, "gunicorn_conf.py")
-        with open(self.config_path, "w") as f:
-            for name, value in sorted(settings.items()):
-                f.write("%s = %r\n" % (name, value))
-            f.write("\n" + config + "\n")
+        self._write_config()
         self.env = dict(os.environ)
         self.env.pop("GUNICORN_CMD_ARGS", None)
         self.env["PYTHONPATH"] = os.pathsep.join(
@@ -80,10 +83,31 @@ class GunicornServer:
         self.proc = None
         self._log = None
 
+    def _write_config(self):
+        with open(self.config_path, "w") as f:
+            for name, value in sorted(self.settings.items()):
+                f.write("%s = %r\n" % (name, value))
+            f.write("\n" + self.config + "\n")
+
     # --- lifecycle ---------------------------------------------------------
 
     def start(self, timeout=30.0):
-        """Start gunicorn and wait until it answers HTTP on its bind address."""
+        """Start gunicorn and wait until it answers HTTP on its bind address.
+
+        A free port can be taken by someone else before gunicorn binds it:
+        then it tries again on another port (TCP binds picked here only).
+        """
+        for attempt in range(3):
+            try:
+                return self._start(timeout)
+            except _PortTaken:
+                self.port = free_port()
+                self.bind = "127.0.0.1:%d" % self.port
+                self.settings["bind"] = [self.bind]
+                self._write_config()
+        return self._start(timeout)
+
+    def _start(self, timeout):
         self._log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", self.config_path],
@@ -91,7 +115,12 @@ class GunicornServer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError("gunicorn exited with %s:\n%s" % (self.proc.returncode, self.log()))
+                self._log.close()
+                self._log = None
+                log = self.log()
+                if self.port is not None and self._custom_bind is None and "in use" in log:
+                    raise _PortTaken(log)
+                raise RuntimeError("gunicorn exited with %s:\n%s" % (self.proc.returncode, log))
             if self._answers():
                 return self
             time.sleep(0.05)
