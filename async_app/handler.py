@@ -50,7 +50,7 @@ from django.db import close_old_connections, connections  # noqa: E402
 from django.dispatch.dispatcher import _make_id  # noqa: E402
 from django.http import HttpRequest  # noqa: E402
 from django.http.response import HttpResponseBase  # noqa: E402
-from django.urls import Resolver404, ResolverMatch, get_resolver, get_urlconf, set_script_prefix, set_urlconf  # noqa: E402
+from django.urls import ResolverMatch, get_resolver, get_urlconf, set_script_prefix, set_urlconf  # noqa: E402
 from django.utils.encoding import force_str  # noqa: E402
 from django.utils.functional import LazyObject, SimpleLazyObject, empty  # noqa: E402
 from django.utils.module_loading import import_string  # noqa: E402
@@ -73,7 +73,7 @@ from .middleware import (  # noqa: E402
     on_loop_pipeline,
     convert_exception,
 )
-from .sync import bridge_executor, is_inline, run_coroutine, run_sync, view_executor  # noqa: E402
+from .sync import bridge_executor, call_here, is_inline, run_coroutine, run_sync, view_executor  # noqa: E402
 
 __all__ = ["AsyncDjangoApplication", "is_async_view"]
 
@@ -82,6 +82,9 @@ logger = logging.getLogger("django.request")
 context_locals.install()
 streaming.install()
 db.install_guard()
+
+# How many (path, method) -> sync/coroutine decisions an application remembers.
+_VIEW_KINDS_CACHE_SIZE = 2048
 
 # _before_view's answer when the resolved view is sync after all.
 _SYNC_VIEW = object()
@@ -213,6 +216,13 @@ class AsyncDjangoApplication(DjangoApplication):
     #: (slower for sync views; the regression suites run both ways).
     sync_fast_path = True
 
+    #: Where the pipeline's own sync code runs for coroutine views (middleware
+    #: hooks, URL resolution, template rendering, ``request_started``): on the
+    #: event loop (False, the default: a thread hop costs more than these
+    #: usually take), or in the bridge pool (True: for middleware that blocks,
+    #: e.g. a remote session store). Set by ``settings.ASYNC_APP_MIDDLEWARE_IN_THREADS``.
+    middleware_in_threads = False
+
     def load_middleware(self):
         """Build Django's sync chain and the coroutine chain from one set of middleware.
 
@@ -226,6 +236,8 @@ class AsyncDjangoApplication(DjangoApplication):
         self._response_middleware = []
         self._exception_middleware = []
         self._all_sync = True
+        self._view_kinds = {}
+        self.middleware_in_threads = getattr(settings, "ASYNC_APP_MIDDLEWARE_IN_THREADS", False)
 
         if settings.MIDDLEWARE is None:
             # Old-style MIDDLEWARE_CLASSES: Django builds the hook lists.
@@ -316,14 +328,25 @@ class AsyncDjangoApplication(DjangoApplication):
     # running sync code -------------------------------------------------------
 
     async def _hop(self, func, *args, executor=None):
-        """Await sync ``func(*args)`` in a pool thread (bridge pool by default)."""
+        """Await sync pipeline code ``func(*args)``.
+
+        With an ``executor`` (sync views, a middleware ``__call__`` that waits
+        for the view) it runs in that pool. Otherwise it is the pipeline's own
+        sync code (middleware hooks, resolving, rendering): on the loop, as
+        sync code, unless ``ASYNC_APP_MIDDLEWARE_IN_THREADS`` sends it to the
+        bridge pool.
+        """
+        if executor is None:
+            if not self.middleware_in_threads:
+                return call_here(func, *args)
+            executor = bridge_executor()
         if is_inline():
             return await run_sync(func, *args)
         return await run_sync(
             db.call_closing_connections,
             func,
             *args,
-            executor=executor or bridge_executor(),
+            executor=executor,
             on_orphan=self._orphaned_by(_request_state.get())
         )
 
@@ -438,16 +461,24 @@ class AsyncDjangoApplication(DjangoApplication):
     # the pipeline ------------------------------------------------------------
 
     def _runs_sync(self, path_info, method):
-        """Whether Django's own sync pipeline can serve this request."""
+        """Whether Django's own sync pipeline can serve this request (cached per URL)."""
         if not (self.sync_fast_path and self._all_sync):
             return False
-        try:
-            match = get_resolver(settings.ROOT_URLCONF).resolve(path_info)
-        except Resolver404:
-            return True
-        except Exception:
-            return True  # the pipeline will raise and convert it
-        return not is_async_view(match.func, method)
+        resolver = get_resolver(settings.ROOT_URLCONF)
+        kinds = self._view_kinds
+        if kinds.get("resolver") is not resolver:  # new urlconf, or clear_url_caches()
+            kinds.clear()
+            kinds["resolver"] = resolver
+        key = (path_info, method)
+        runs_sync = kinds.get(key)
+        if runs_sync is None:
+            try:
+                runs_sync = not is_async_view(resolver.resolve(path_info).func, method)
+            except Exception:
+                runs_sync = True  # 404 and the like: Django's pipeline answers them
+            if len(kinds) < _VIEW_KINDS_CACHE_SIZE:
+                kinds[key] = runs_sync
+        return runs_sync
 
     async def get_response(self, request):
         """Return the response for ``request``: ``BaseHandler.get_response`` as a coroutine."""

@@ -21,7 +21,7 @@ import inspect
 from django.core.handlers.exception import response_for_exception
 from django.utils.deprecation import MiddlewareMixin
 
-from .sync import run_coroutine
+from .sync import bridge_executor, run_coroutine
 
 # True while a request runs the coroutine pipeline: tells middleware
 # get_response callables (see GetResponse) which inner chain to call.
@@ -160,7 +160,7 @@ class BridgeLayer(object):
 
     async def __call__(self, request):
         try:
-            response = await self.app._hop(self.middleware, request)
+            response = await self.app._hop(self.middleware, request, executor=bridge_executor())
             while inspect.isawaitable(response):
                 response = await response
             return response

@@ -36,6 +36,7 @@ from concurrent.futures import ThreadPoolExecutor
 __all__ = [
     "async_to_sync",
     "bridge_executor",
+    "call_here",
     "configure",
     "in_sync_code",
     "inline_mode",
@@ -147,6 +148,15 @@ def _call_marked_sync(loop, func, args, kwargs):
     finally:
         _origin_loop.reset(loop_token)
         _sync_code.reset(sync_token)
+
+
+def call_here(func, *args, **kwargs):
+    """Call sync ``func`` right here, on the loop's thread, marked as sync code.
+
+    For short sync code the pipeline runs on the loop rather than pay for a
+    thread hop; the database guard lets it use the ORM, like any sync code.
+    """
+    return _call_marked_sync(asyncio._get_running_loop(), func, args, kwargs)
 
 
 async def run_sync(func, *args, executor=None, on_orphan=None, **kwargs):

@@ -49,12 +49,23 @@ def stock(django_db):
     return StockClient(WSGIHandler())
 
 
-@pytest.fixture(params=["fast path", "coroutine pipeline"])
+# (sync_fast_path, middleware_in_threads): every way the pipeline can run a request.
+PIPELINE_MODES = {
+    "fast path": (True, False),
+    "coroutine pipeline": (False, False),
+    "coroutine pipeline, hooks in threads": (False, True),
+}
+
+
+def configure(application, mode):
+    application.sync_fast_path, application.middleware_in_threads = PIPELINE_MODES[mode]
+    return application
+
+
+@pytest.fixture(params=sorted(PIPELINE_MODES))
 def app(request, django_db, loop_thread):
-    """AsyncDjangoApplication, with and without the sync fast path."""
-    application = AsyncDjangoApplication()
-    application.sync_fast_path = request.param == "fast path"
-    return AsyncAppClient(application, loop_thread)
+    """AsyncDjangoApplication in each pipeline mode."""
+    return AsyncAppClient(configure(AsyncDjangoApplication(), request.param), loop_thread)
 
 
 def normalize(response, async_path=False):
@@ -225,13 +236,12 @@ def test_middleware_hooks_run_in_the_same_order(name, query, django_db, loop_thr
         expected_response, expected_events = _events_for(stock, "/sync/%s/%s" % (name, query))
         assert expected_events, "the recording middleware did not run"
         application = AsyncDjangoApplication()
-        for fast_path in (True, False):
-            application.sync_fast_path = fast_path
-            app = AsyncAppClient(application, loop_thread)
+        for mode in sorted(PIPELINE_MODES):
+            app = AsyncAppClient(configure(application, mode), loop_thread)
             for path in ("/sync/%s/%s" % (name, query), "/async/%s/%s" % (name, query)):
                 response, events = _events_for(app, path)
-                assert events == expected_events, path
-                assert normalize(response, True) == normalize(expected_response), path
+                assert events == expected_events, (mode, path)
+                assert normalize(response, True) == normalize(expected_response), (mode, path)
 
 
 def test_exception_middleware_answers_for_coroutine_views(django_db, loop_thread):
@@ -279,13 +289,12 @@ def test_legacy_middleware_classes(name, django_db, loop_thread):
     ):
         expected_response, expected_events = _events_for(StockClient(WSGIHandler()), "/sync/%s/" % name)
         application = AsyncDjangoApplication()
-        for fast_path in (True, False):
-            application.sync_fast_path = fast_path
-            app = AsyncAppClient(application, loop_thread)
+        for mode in sorted(PIPELINE_MODES):
+            app = AsyncAppClient(configure(application, mode), loop_thread)
             for path in ("/sync/%s/" % name, "/async/%s/" % name):
                 response, events = _events_for(app, path)
-                assert events == expected_events, path
-                assert normalize(response, True) == normalize(expected_response), path
+                assert events == expected_events, (mode, path)
+                assert normalize(response, True) == normalize(expected_response), (mode, path)
     assert expected_response.header("X-Legacy") == "yes"
 
 
