@@ -61,6 +61,8 @@ setup(
         "test": [
             "pytest",
             "Pillow",
+            # so the AiohttpUVLoopWorker tests run on every Python
+            "uvloop",
         ],
         "uvloop": ["uvloop"],
     },

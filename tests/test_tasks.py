@@ -237,7 +237,9 @@ def test_under_gunicorn_work_past_graceful_timeout_is_cancelled_and_logged(toolk
     while pid_alive(worker) and time.monotonic() - started < 10:
         time.sleep(0.05)
     assert not pid_alive(worker)
-    assert 1 <= time.monotonic() - started < 5
+    # The worker stops waiting a margin before graceful_timeout (min(1 s, 25%),
+    # so 0.75 s here) to log and cancel the work before the arbiter's SIGKILL.
+    assert 0.7 <= time.monotonic() - started < 5
     assert "too-slow" not in server_db.group_names()
     log = server.log()
     assert re.search(r"Spawned task record_signup still running after [\d.]+s; cancelling it \(its work is lost\)", log), log
