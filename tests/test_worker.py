@@ -790,7 +790,7 @@ def test_access_log_and_request_hooks(gunicorn_server, tmp_path):
 
 
 def test_uvloop_worker(gunicorn_server):
-    pytest.importorskip("uvloop")
+    import uvloop  # noqa: F401  (the test extra installs it; fail loudly if missing)
     server = gunicorn_server(APPS + ":coro_app", worker_class="async_app.worker.AiohttpUVLoopWorker")
     assert get(server, "/")[::2] == (200, b"hello coro")
     results, seconds = fetch_many([server.url("/sleep?s=1")] * 200)
