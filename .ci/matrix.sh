@@ -9,13 +9,15 @@
 # script changes (stamp files); the pytest runs go MATRIX_JOBS at a time.
 #
 # Environment: MATRIX_PYTHONS, SMOKE_PYTHONS (space-separated versions),
-# MATRIX_JOBS (default 2), SMOKE_LABELS.
+# MATRIX_JOBS (default 2), SMOKE_LABELS, RUN_TIMEOUT (seconds per run,
+# default 1200: a hung run fails instead of eating CI's budget).
 set -u
 cd "$(dirname "$0")/.."
 
 PYTHONS=${MATRIX_PYTHONS-"3.7 3.8 3.9 3.10 3.11 3.12 3.13"}
 SMOKE_PYTHONS=${SMOKE_PYTHONS-"3.11 3.13"}
 JOBS=${MATRIX_JOBS:-2}
+RUN_TIMEOUT=${RUN_TIMEOUT:-1200}
 # The issue's labels, plus the ones that exercise each shim: validators and
 # urlpatterns_reverse (regex flags, CVE-2021-32052), mail (SMTP, surrogates),
 # auth_tests (crypt), utils_tests (six.moves), file_uploads and requests (cgi),
@@ -87,7 +89,7 @@ run_pytest() {
     local home
     home=$(mktemp -d)
     rm -f "$LOGDIR/pytest-$v.xml"
-    HOME=$home ".venv-$v/bin/python" -m pytest -q -p no:cacheprovider \
+    HOME=$home timeout "$RUN_TIMEOUT" ".venv-$v/bin/python" -m pytest -q -p no:cacheprovider \
         --junitxml="$LOGDIR/pytest-$v.xml" >"$LOGDIR/pytest-$v.log" 2>&1
     rc=$?
     rm -rf "$home"
@@ -114,7 +116,7 @@ run_smoke() {
     local v=$1 start rc summary
     start=$(now)
     # shellcheck disable=SC2086
-    ".venv-$v-django/bin/python" -W ignore .ci/django_smoke.py "$DJANGO_SRC/tests" \
+    timeout "$RUN_TIMEOUT" ".venv-$v-django/bin/python" -W ignore .ci/django_smoke.py "$DJANGO_SRC/tests" \
         --parallel 2 $SMOKE_LABELS >"$LOGDIR/django-$v.log" 2>&1
     rc=$?
     summary=$(grep -E "^(Ran [0-9]+ tests|OK|FAILED)" "$LOGDIR/django-$v.log" | tr '\n' ' ')
