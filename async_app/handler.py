@@ -605,19 +605,12 @@ class AsyncDjangoApplication(DjangoApplication):
     def _after_view(self, request, response, step):
         """The sync part of ``_get_response`` after the view, in one hop."""
         if response is None:
-            callback = step.func if isinstance(step, ResolverMatch) else step
-            raise ValueError(
-                "The view %s.%s didn't return an HttpResponse object. It returned None instead."
-                % (callback.__module__, getattr(callback, "__name__", type(callback).__name__))
-            )
+            _view_returned_none(step.func if isinstance(step, ResolverMatch) else step)
         if hasattr(response, "render") and callable(response.render):
             for middleware_method in self._template_response_middleware:
                 response = middleware_method(request, response)
                 if response is None:
-                    raise ValueError(
-                        "%s.process_template_response didn't return an HttpResponse object. "
-                        "It returned None instead." % (middleware_method.__self__.__class__.__name__)
-                    )
+                    _hook_returned_none(middleware_method)
             try:
                 response = response.render()
             except Exception as exc:
@@ -656,18 +649,12 @@ class AsyncDjangoApplication(DjangoApplication):
                 response = await self._process_exception(exc, request)
 
         if response is None:
-            raise ValueError(
-                "The view %s.%s didn't return an HttpResponse object. It returned None instead."
-                % (callback.__module__, getattr(callback, "__name__", type(callback).__name__))
-            )
+            _view_returned_none(callback)
         if hasattr(response, "render") and callable(response.render):
             for middleware_method in self._template_response_middleware:
                 response = await self._call_hook(middleware_method, request, response)
                 if response is None:
-                    raise ValueError(
-                        "%s.process_template_response didn't return an HttpResponse object. "
-                        "It returned None instead." % (middleware_method.__self__.__class__.__name__)
-                    )
+                    _hook_returned_none(middleware_method)
             try:
                 response = await self._hop(response.render)
             except Exception as exc:
@@ -779,6 +766,22 @@ def _load_lazy_request_state(request):
     if hasattr(session, "_get_session"):
         session._get_session()
     session.accessed = accessed
+
+
+def _view_returned_none(callback):
+    """Django's complaint about a view that returned None (a common error)."""
+    raise ValueError(
+        "The view %s.%s didn't return an HttpResponse object. It returned None instead."
+        % (callback.__module__, getattr(callback, "__name__", type(callback).__name__))
+    )
+
+
+def _hook_returned_none(middleware_method):
+    """Django's complaint about a template response hook that returned None."""
+    raise ValueError(
+        "%s.process_template_response didn't return an HttpResponse object. It returned None "
+        "instead." % (middleware_method.__self__.__class__.__name__)
+    )
 
 
 def _only_close_old_connections_receives():

@@ -9,6 +9,7 @@ import unittest
 from django.test import TestCase, override_settings
 from PIL import Image
 
+from async_app.sync import run_until_complete
 from montage.testrunner import ASYNC_ONLY_REASON, handler_name
 
 from .. import imaging, services
@@ -68,14 +69,7 @@ class MediaTestCase(TestCase):
 
 def new_loop_run(coro):
     """Run ``coro`` on a new event loop, then finish it as ``asyncio.run`` does."""
-    loop = asyncio.new_event_loop()
-    try:
-        return loop.run_until_complete(coro)
-    finally:
-        try:
-            loop.run_until_complete(loop.shutdown_asyncgens())
-        finally:
-            loop.close()
+    return run_until_complete(coro)
 
 
 class Listener(object):
