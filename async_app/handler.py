@@ -8,15 +8,17 @@ One pipeline, two speeds:
 * A request whose view is a coroutine (``@asyncio.coroutine``, ``async def``,
   a class-based view with an ``async def`` handler, or any view that turns
   out to return an awaitable) runs the coroutine version of the same
-  pipeline on the event loop: the view is awaited on the loop; sync
-  middleware hooks and the sync parts of Django's ``_get_response`` run in
-  the bridge pool, batched (with only ``MiddlewareMixin`` middleware, the
-  usual case: one hop before the view, one after). Other middleware styles
-  are layered as :mod:`async_app.middleware` describes.
+  pipeline: the view is awaited on the loop, and the pipeline's sync code
+  around it (middleware hooks, resolving, rendering) runs on the loop too, as
+  sync code, because a thread hop costs more than such hooks take; with
+  ``ASYNC_APP_MIDDLEWARE_IN_THREADS`` it runs in the bridge pool instead,
+  batched (with only ``MiddlewareMixin`` middleware, the usual case: one hop
+  before the view, one after). Other middleware styles are layered as
+  :mod:`async_app.middleware` describes.
 
 Before a coroutine view, ``request.session`` and ``request.user`` are loaded
-in the thread hop (both query the database lazily, which the database guard
-forbids on the loop), without marking the session accessed.
+as sync code (both query the database lazily, which the database guard
+forbids to coroutines), without marking the session accessed.
 
 Both pipelines are built from the same middleware instances by
 :meth:`AsyncDjangoApplication.load_middleware`, and every exception becomes a

@@ -16,10 +16,11 @@ The pools:
 
 * the **view pool** (``threads`` workers, Gunicorn's setting) runs sync views
   and sync WSGI applications, as the gthread worker would;
-* the **bridge pool** runs sync middleware hooks and the ``__call__`` of
-  middleware that wraps coroutine views. It is separate so that these never
-  queue behind slow sync views, and large, because such a ``__call__`` holds
-  its thread for as long as the coroutine view below it runs.
+* the **bridge pool** runs the ``__call__`` of a middleware that wraps a
+  coroutine view (and, with ``ASYNC_APP_MIDDLEWARE_IN_THREADS``, the sync
+  middleware hooks around coroutine views). It is separate so that these
+  never queue behind slow sync views, and large, because such a ``__call__``
+  holds its thread for as long as the coroutine view below it runs.
 
 Under the test client the pipeline runs in *inline mode*
 (:func:`inline_mode`): sync code runs on the calling thread, so a

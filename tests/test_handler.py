@@ -378,3 +378,18 @@ def test_atomic_requests_refuses_coroutine_views_clearly(django_db, loop_thread,
         connection.settings_dict["ATOMIC_REQUESTS"] = False
     assert response.status_code == 500
     assert "ATOMIC_REQUESTS cannot wrap coroutine view" in caplog.text
+
+
+@pytest.mark.parametrize("in_threads", [False, True])
+def test_middleware_hooks_around_coroutine_views_run_where_configured(in_threads, django_db, loop_thread):
+    stack = ["tests.django_project.middleware.ThreadNameMiddleware"] + STANDARD_MIDDLEWARE
+    with override_settings(MIDDLEWARE=stack, ASYNC_APP_MIDDLEWARE_IN_THREADS=in_threads):
+        app = AsyncAppClient(AsyncDjangoApplication(), loop_thread)
+        coroutine_view_hook = app.get("/async/hello/").header("X-Hook-Thread")
+        sync_view_hook = app.get("/sync/hello/").header("X-Hook-Thread")
+    if in_threads:
+        assert coroutine_view_hook.startswith("async_app-bridge")
+    else:
+        assert coroutine_view_hook == loop_thread.thread.name
+    # A sync view's whole pipeline runs in the view pool, as gthread would run it.
+    assert sync_view_hook.startswith("async_app-view")

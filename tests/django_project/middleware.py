@@ -103,3 +103,11 @@ class LegacyRecordingMiddleware(object):
 
     def process_exception(self, request, exception):
         record("legacy.exception", exception)
+
+
+class ThreadNameMiddleware(MiddlewareMixin):
+    """Tells, in a header, which thread ran its process_response."""
+
+    def process_response(self, request, response):
+        response["X-Hook-Thread"] = threading.current_thread().name
+        return response
