@@ -27,6 +27,7 @@ import asyncio
 import errno
 import gc
 import inspect
+import logging
 import os
 import signal
 import sys
@@ -126,12 +127,15 @@ class Connection(web_protocol.RequestHandler):
         self.server_addr = None
         self.trusted = False
         self.tls = False
+        self.environ_base = None
 
     def connection_made(self, transport):
         self.peer_addr = transport.get_extra_info("peername")
         self.server_addr = transport.get_extra_info("sockname")
         self.tls = transport.get_extra_info("sslcontext") is not None
-        self.trusted = self.worker.environ.trust(self.peer_addr)
+        environ = self.worker.environ
+        self.trusted = environ.trust(self.peer_addr)
+        self.environ_base = environ.for_connection(self.peer_addr, self.server_addr)
         self.idle_since = self.worker.loop.time()
         self.worker.connections.add(self)
         super().connection_made(transport)
@@ -221,6 +225,7 @@ class AiohttpWorker(base.Worker):
         self._keepalive = True
         self._pre_request = self._post_request = None
         self._access_log = False
+        self._want_req = True
 
     # --- gunicorn lifecycle ------------------------------------------------
 
@@ -273,9 +278,10 @@ class AiohttpWorker(base.Worker):
         self.environ = WSGIEnviron(self.cfg)
         self._coroutine_app = is_coroutine_app(self.wsgi)
         self._keepalive = self.cfg.keepalive > 0
-        self._pre_request = self.cfg.pre_request
-        self._post_request = self.cfg.post_request
+        self._pre_request, self._post_request = _request_hooks(self.cfg, self.log)
         self._access_log = _access_log_enabled(self.log, self.cfg)
+        # gunicorn's req object is only for hooks and the access log.
+        self._want_req = bool(self._access_log or self._pre_request or self._post_request)
         if self.cfg.is_ssl:
             self._ssl = gsock.ssl_context(self.cfg)
             self._ssl.set_alpn_protocols(["http/1.1"])
@@ -507,9 +513,11 @@ class AiohttpWorker(base.Worker):
         hooked = False
         try:
             try:
-                environ, req, expect = self.environ.parse(request, conn)
-                self._pre_request(self, req)
-                hooked = True
+                environ, req, expect = self.environ.parse(request, conn, self._want_req)
+                if req is not None:
+                    if self._pre_request is not None:
+                        self._pre_request(self, req)
+                    hooked = True
                 body, length = await read_body(request, self.max_body_size,
                                                self.body_spool_size, expect)
             except RequestError as exc:
@@ -517,7 +525,9 @@ class AiohttpWorker(base.Worker):
                 self.log.warning("Invalid request from ip=%s: %s", ip, exc.message)
                 await resp.send_error(exc.status, exc.reason, exc.message)
                 return resp
-            environ["wsgi.input"] = req.body = body
+            environ["wsgi.input"] = body
+            if req is not None:
+                req.body = body
             if length is not None:
                 environ["CONTENT_LENGTH"] = str(length)
             conn.app_task = _current_task(loop)
@@ -558,7 +568,7 @@ class AiohttpWorker(base.Worker):
                                "RAW_URI": request.raw_path,
                                "SERVER_PROTOCOL": "HTTP/%d.%d" % tuple(request.version)}
                 self.log.access(resp, req or (), environ, datetime.now() - started)
-            if hooked:
+            if hooked and self._post_request is not None:
                 try:
                     self._post_request(self, req, environ, resp)
                 except Exception:
@@ -633,12 +643,12 @@ class AiohttpWorker(base.Worker):
     async def _write_body(self, result, resp):
         closed = False
         try:
+            if isinstance(result, (list, tuple)):
+                await resp.write_all(result)
+                return
             if resp.early:
                 await resp.write_early()
-            if isinstance(result, (list, tuple)):
-                for chunk in result:
-                    await resp.write(chunk)
-            elif hasattr(result, "__aiter__"):
+            if hasattr(result, "__aiter__"):
                 async for chunk in result:
                     await resp.write(chunk)
             else:
@@ -686,6 +696,21 @@ class AiohttpUVLoopWorker(AiohttpWorker):
             raise RuntimeError("AiohttpUVLoopWorker needs uvloop: "
                                "pip install 'async_app[uvloop]'") from None
         return uvloop.new_event_loop()
+
+
+def _request_hooks(cfg, log):
+    """``(pre_request, post_request)``; None for gunicorn's defaults when they do nothing.
+
+    The default ``pre_request`` only logs at debug level; the default
+    ``post_request`` does nothing.
+    """
+    pre, post = cfg.pre_request, cfg.post_request
+    if pre is cfg.settings["pre_request"].default and not log.error_log.isEnabledFor(
+            logging.DEBUG):
+        pre = None
+    if post is cfg.settings["post_request"].default:
+        post = None
+    return pre, post
 
 
 def _access_log_enabled(log, cfg):

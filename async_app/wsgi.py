@@ -21,7 +21,6 @@ from urllib.parse import unquote_to_bytes, urlsplit
 
 from gunicorn import SERVER, SERVER_SOFTWARE
 from gunicorn.http.wsgi import FileWrapper, WSGIErrorsWrapper
-from multidict import CIMultiDict
 
 __all__ = [
     "HookRequest",
@@ -46,6 +45,8 @@ HOP_BY_HOP = frozenset((
 
 # Bytes a pool thread may hand to the loop before it waits for the client.
 PUMP_HIGH_WATER = 256 * 1024
+# Bytes waiting in the transport beyond which a write waits for the client.
+WRITE_HIGH_WATER = 64 * 1024
 
 
 class RequestError(Exception):
@@ -168,7 +169,8 @@ class WSGIEnviron:
 
     Computed once per worker: the constant part of the environ, SCRIPT_NAME
     (from ``$SCRIPT_NAME``, i.e. gunicorn's ``raw_env``/environment, never from
-    a header), the proxy trust list and ``secure_scheme_headers``.
+    a header), the proxy trust list and ``secure_scheme_headers``; once per
+    connection: the peer and local addresses (:meth:`for_connection`).
     """
 
     def __init__(self, cfg, multithread=True):
@@ -188,36 +190,65 @@ class WSGIEnviron:
             "wsgi.file_wrapper": FileWrapper,
             "wsgi.input_terminated": True,
             "SERVER_SOFTWARE": SERVER_SOFTWARE,
+            "SCRIPT_NAME": self.script_name,
         }
+        # raw header name -> (upper-cased name, environ key); names come from
+        # clients, so the cache is bounded.
+        self._names = {}
 
-    def parse(self, request, conn):
-        """Check the request head and build (environ, HookRequest).
+    def for_connection(self, peer, sock):
+        """The part of the environ that is the same for every request of a connection."""
+        environ = self.base.copy()
+        if isinstance(peer, tuple):
+            environ["REMOTE_ADDR"] = peer[0]
+            environ["REMOTE_PORT"] = str(peer[1])
+        else:
+            environ["REMOTE_ADDR"] = peer.decode() if isinstance(peer, bytes) else (peer or "")
+        if isinstance(sock, tuple):
+            environ["SERVER_NAME"] = sock[0]
+            environ["SERVER_PORT"] = str(sock[1])
+        return environ
 
-        ``conn`` is the connection's protocol (``peer_addr``, ``server_addr``,
-        ``trusted``, ``tls``). Raises :class:`RequestError` for requests the
+    def _name(self, raw_name):
+        name = raw_name.decode("latin-1").upper()
+        entry = (name, "HTTP_" + name.replace("-", "_"))
+        if len(self._names) < 1024:
+            self._names[raw_name] = entry
+        return entry
+
+    def parse(self, request, conn, want_req=True):
+        """Check the request head and build (environ, HookRequest or None, Expect).
+
+        ``conn`` is the connection's protocol (``environ_base`` from
+        :meth:`for_connection`, ``peer_addr``, ``server_addr``, ``trusted``,
+        ``tls``). The HookRequest is only built when ``want_req`` (hooks or
+        access log need it). Raises :class:`RequestError` for requests the
         worker must refuse. ``wsgi.input`` is added later, once the body is in.
         """
-        environ = self.base.copy()
+        environ = conn.environ_base.copy()
         raw_headers = request.raw_headers
         if len(raw_headers) > self.max_fields:
             raise RequestError(431, "Request Header Fields Too Large",
                                "more than %d header fields" % self.max_fields)
         trusted = conn.trusted
         secure_headers = self.secure_headers
+        names = self._names
         scheme = "https" if conn.tls else "http"
         scheme_set = False
         host = None
-        headers = []
+        headers = [] if want_req else None
         n_length = n_te = 0
         expect = None
         for raw_name, raw_value in raw_headers:
-            name = raw_name.decode("latin-1").upper()
+            entry = names.get(raw_name)
+            name, key = entry if entry is not None else self._name(raw_name)
             value = raw_value.decode("latin-1")
             if "_" in name:
                 # X_Forwarded_For would map onto the same key as
                 # X-Forwarded-For: dropped, as gunicorn 22+ does.
                 continue
-            headers.append((name, value))
+            if headers is not None:
+                headers.append((name, value))
             if name in secure_headers:
                 if not trusted:
                     continue
@@ -243,7 +274,6 @@ class WSGIEnviron:
                 host = value
             elif name == "EXPECT":
                 expect = value
-            key = "HTTP_" + name.replace("-", "_")
             if key in environ:
                 sep = "; " if key == "HTTP_COOKIE" else ","
                 environ[key] = environ[key] + sep + value
@@ -265,25 +295,18 @@ class WSGIEnviron:
             path_info = path[len(script_name):]
         else:
             path_info = path
-        environ["REQUEST_METHOD"] = request.method
-        environ["SCRIPT_NAME"] = script_name
-        environ["PATH_INFO"] = unquote_to_bytes(_latin1(path_info)).decode("latin-1")
-        environ["QUERY_STRING"] = _latin1(query)
-        environ["RAW_URI"] = _latin1(target)
-        environ["SERVER_PROTOCOL"] = "HTTP/%d.%d" % (version[0], version[1])
+        method = request.method
+        environ["REQUEST_METHOD"] = method
+        if "%" in path_info or not path_info.isascii():
+            path_info = unquote_to_bytes(_latin1(path_info)).decode("latin-1")
+        environ["PATH_INFO"] = path_info
+        environ["QUERY_STRING"] = query if query.isascii() else _latin1(query)
+        environ["RAW_URI"] = raw_uri = target if target.isascii() else _latin1(target)
+        environ["SERVER_PROTOCOL"] = (_PROTOCOLS.get(version)
+                                      or "HTTP/%d.%d" % (version[0], version[1]))
         environ["wsgi.url_scheme"] = scheme
 
-        peer = conn.peer_addr
-        if isinstance(peer, tuple):
-            environ["REMOTE_ADDR"] = peer[0]
-            environ["REMOTE_PORT"] = str(peer[1])
-        else:
-            environ["REMOTE_ADDR"] = peer.decode() if isinstance(peer, bytes) else (peer or "")
-        sock = conn.server_addr
-        if isinstance(sock, tuple):
-            environ["SERVER_NAME"] = sock[0]
-            environ["SERVER_PORT"] = str(sock[1])
-        else:
+        if not isinstance(conn.server_addr, tuple):
             # Unix socket: like gunicorn, SERVER_* come from the Host header.
             name, port = host or "", ""
             if name.startswith("["):
@@ -296,10 +319,15 @@ class WSGIEnviron:
             environ["SERVER_NAME"] = name
             environ["SERVER_PORT"] = port
 
-        req = HookRequest(request.method, environ["RAW_URI"], path, query, fragment,
-                          (version[0], version[1]), headers, scheme, peer,
+        if headers is None:
+            return environ, None, expect
+        req = HookRequest(method, raw_uri, path, query, fragment,
+                          (version[0], version[1]), headers, scheme, conn.peer_addr,
                           not request.keep_alive)
         return environ, req, expect
+
+
+_PROTOCOLS = {(1, 1): "HTTP/1.1", (1, 0): "HTTP/1.0"}
 
 
 async def read_body(request, max_size, spool_size, expect=None):
@@ -425,20 +453,25 @@ class Pump:
 class Response:
     """One response: ``start_response``, framing, keep-alive and writing.
 
-    Also what aiohttp's request handler returns (``keep_alive``, no-op
+    The head is serialized here (status and headers were validated by
+    :meth:`start_response`) and goes out with the first body bytes, straight
+    to the connection's transport: a small response is one ``write``. Also
+    what aiohttp's request handler returns (``keep_alive``, no-op
     ``prepare``/``write_eof``: the response is already written) and what
     gunicorn's access log and ``post_request`` hook read (``status``,
     ``headers``, ``sent``).
     """
 
-    __slots__ = ("request", "writer", "loop", "worker", "thread", "status", "status_code",
-                 "headers", "length", "sent", "headers_sent", "keep_alive",
-                 "chunked", "omit_body", "early", "pump", "request_version")
+    __slots__ = ("request", "conn", "writer", "loop", "worker", "thread", "status",
+                 "status_code", "headers", "length", "sent", "headers_sent", "keep_alive",
+                 "chunked", "omit_body", "early", "pump", "request_version", "_head",
+                 "_has_date", "_has_server")
 
     def __init__(self, request, keep_alive, loop, worker=None):
         self.request = request
         self.worker = worker  # a stopping worker closes connections
-        self.writer = request.writer
+        self.conn = request.protocol
+        self.writer = request.writer  # only for drain(): back-pressure
         self.loop = loop
         self.thread = threading.get_ident()
         self.request_version = request.version
@@ -453,6 +486,7 @@ class Response:
         self.omit_body = False
         self.early = None  # write() calls made on the loop thread
         self.pump = None  # the Pump while a pool thread produces the body
+        self._head = None  # the serialized head, until it is written
 
     # --- WSGI -------------------------------------------------------------
 
@@ -468,21 +502,33 @@ class Response:
             raise AssertionError("Response headers already set!")
         if type(status) is not str:
             raise TypeError("%r is not a string" % (status,))
-        if not STATUS_RE.fullmatch(status):
-            raise ValueError("Invalid status %r" % (status,))
+        code = _valid_statuses.get(status)
+        if code is None:
+            if not STATUS_RE.fullmatch(status):
+                raise ValueError("Invalid status %r" % (status,))
+            code = int(status[:3])
+            if len(_valid_statuses) < 512:
+                _valid_statuses[status] = code
         kept = []
         length = None
+        has_date = has_server = False
         for name, value in headers:
             if type(name) is not str:
                 raise TypeError("%r is not a string" % (name,))
-            if not TOKEN_RE.fullmatch(name):
-                raise ValueError("Invalid header name %r" % (name,))
+            lname = _valid_names.get(name)
+            if lname is None:
+                if not TOKEN_RE.fullmatch(name):
+                    raise ValueError("Invalid header name %r" % (name,))
+                lname = name.lower()
+                if len(_valid_names) < 1024:
+                    _valid_names[name] = lname
             if type(value) is not str:
                 raise TypeError("%r is not a string" % (value,))
-            if not HEADER_VALUE_RE.fullmatch(value):
+            # Printable ASCII is always valid; anything else gets the full check.
+            if not (value.isascii() and value.isprintable()) \
+                    and not HEADER_VALUE_RE.fullmatch(value):
                 # Name only: the value may carry secrets.
                 raise ValueError("Invalid value for header %r" % (name,))
-            lname = name.lower()
             if lname in HOP_BY_HOP:
                 continue
             value = value.strip(" \t")
@@ -490,11 +536,17 @@ class Response:
                 if not value.isdigit():
                     raise ValueError("Invalid Content-Length %r" % (value,))
                 length = int(value)
+            elif lname == "date":
+                has_date = True
+            elif lname == "server":
+                has_server = True
             kept.append((name, value))
         self.status = status
-        self.status_code = int(status[:3])
+        self.status_code = code
         self.headers = kept
         self.length = length
+        self._has_date = has_date
+        self._has_server = has_server
         return self.write_legacy
 
     def write_legacy(self, data):
@@ -516,8 +568,11 @@ class Response:
 
     # --- writing ----------------------------------------------------------
 
-    async def send_head(self):
-        """Decide framing and keep-alive, then hand the head to aiohttp."""
+    def send_head(self):
+        """Decide framing and keep-alive, and serialize the head.
+
+        The head is written with the first body bytes (or by :meth:`finish`).
+        """
         if self.status is None:
             raise AssertionError("The application did not call start_response()")
         self.headers_sent = True
@@ -525,31 +580,71 @@ class Response:
             self.keep_alive = False
         code = self.status_code
         version = self.request_version
-        headers = CIMultiDict(self.headers)
+        headers = self.headers
         self.omit_body = (self.request.method == "HEAD" or code in (204, 304)
                           or 100 <= code < 200)
-        if code == 204 or 100 <= code < 200:
-            headers.popall("Content-Length", None)
+        if (code == 204 or 100 <= code < 200) and self.length is not None:
+            headers = [(n, v) for n, v in headers if n.lower() != "content-length"]
             self.length = None
         if self.length is None and not self.omit_body:
             if version >= (1, 1):
                 self.chunked = True
             else:
                 self.keep_alive = False
+        protocol = _PROTOCOLS.get(version) or "HTTP/%d.%d" % (version[0], version[1])
+        lines = ["%s %s\r\n" % (protocol, self.status)]
+        for name, value in headers:
+            lines.append("%s: %s\r\n" % (name, value))
         if self.chunked:
-            self.writer.enable_chunking()
-            headers["Transfer-Encoding"] = "chunked"
-        if "Date" not in headers:
-            headers["Date"] = http_date()
-        if "Server" not in headers:
-            headers["Server"] = SERVER
+            lines.append("Transfer-Encoding: chunked\r\n")
+        if not self._has_date:
+            lines.append("Date: %s\r\n" % http_date())
+        if not self._has_server:
+            lines.append(_SERVER_LINE)
         if self.keep_alive:
             if version < (1, 1):
-                headers["Connection"] = "keep-alive"
+                lines.append("Connection: keep-alive\r\n")
         elif version >= (1, 1):
-            headers["Connection"] = "close"
-        await self.writer.write_headers(
-            "HTTP/%d.%d %s" % (version[0], version[1], self.status), headers)
+            lines.append("Connection: close\r\n")
+        lines.append("\r\n")
+        # PEP 3333: header strings are latin-1 (as gunicorn writes them).
+        self._head = "".join(lines).encode("latin-1")
+
+    def _frame(self, chunk):
+        """The bytes that carry body ``chunk`` (clipped at Content-Length, chunk-framed)."""
+        if self.omit_body:
+            return b""
+        if self.length is not None:
+            room = self.length - self.sent
+            if room <= 0:
+                return b""
+            if len(chunk) > room:
+                chunk = chunk[:room]
+        self.sent += len(chunk)
+        if self.chunked:
+            return b"%x\r\n%s\r\n" % (len(chunk), chunk)
+        return chunk
+
+    def _end(self):
+        """The bytes that end the body; a short body closes the connection."""
+        if self.length is not None and self.sent < self.length and not self.omit_body:
+            self.keep_alive = False
+        return b"0\r\n\r\n" if self.chunked else b""
+
+    async def _send(self, data):
+        """Write ``data`` after the head if it is still pending; wait if the client lags."""
+        head = self._head
+        if head is not None:
+            self._head = None
+            data = head + data if data else head
+        elif not data:
+            return
+        transport = self.conn.transport
+        if transport is None or transport.is_closing():
+            raise ConnectionResetError("Cannot write to closing transport")
+        transport.write(data)
+        if transport.get_write_buffer_size() > WRITE_HIGH_WATER:
+            await self.writer.drain()
 
     async def write(self, chunk):
         """Write one body chunk (type-checked, clipped at Content-Length)."""
@@ -558,17 +653,37 @@ class Response:
         if not chunk:
             return
         if not self.headers_sent:
-            await self.send_head()
-        if self.omit_body:
-            return
-        if self.length is not None:
-            room = self.length - self.sent
-            if room <= 0:
-                return
-            if len(chunk) > room:
-                chunk = chunk[:room]
-        self.sent += len(chunk)
-        await self.writer.write(chunk)
+            self.send_head()
+        await self._send(self._frame(chunk))
+
+    async def write_all(self, chunks):
+        """Write a whole in-memory body (a list or tuple) and end the response.
+
+        Head, body and end go out in one write. A chunk that is not bytes
+        raises after the chunks before it went out, as with :meth:`write`.
+        """
+        if self.early:
+            chunks = self.early + list(chunks)
+            self.early = None
+        body = []
+        try:
+            for chunk in chunks:
+                if not isinstance(chunk, bytes):
+                    raise TypeError("%r is not a byte string" % (chunk,))
+                if chunk:
+                    body.append(chunk)
+        except BaseException:
+            if body:
+                await self.write(b"".join(body))
+            raise
+        if not self.headers_sent:
+            self.send_head()
+        if body:
+            data = self._frame(body[0] if len(body) == 1 else b"".join(body))
+        else:
+            data = b""
+        end = self._end()
+        await self._send(data + end if end else data)
 
     async def write_early(self):
         """Flush what ``write()`` queued on the loop thread."""
@@ -582,10 +697,8 @@ class Response:
         if self.early:
             await self.write_early()
         if not self.headers_sent:
-            await self.send_head()
-        if self.length is not None and self.sent < self.length and not self.omit_body:
-            self.keep_alive = False
-        await self.writer.write_eof()
+            self.send_head()
+        await self._send(self._end())
 
     async def send_error(self, status, reason, message=""):
         """A small text response (used before the app ran or when it failed early)."""
@@ -597,8 +710,7 @@ class Response:
             ("Content-Type", "text/plain; charset=utf-8"),
             ("Content-Length", str(len(body))),
         ])
-        await self.write(body)
-        await self.finish()
+        await self.write_all((body,))
 
     # --- what aiohttp's RequestHandler expects from a handler's response ---
 
@@ -608,3 +720,8 @@ class Response:
     async def write_eof(self, data=b""):
         return None
 
+
+# Status lines and header names start_response already validated (bounded).
+_valid_statuses = {}
+_valid_names = {}
+_SERVER_LINE = "Server: %s\r\n" % SERVER
