@@ -408,6 +408,7 @@ class AsyncDjangoApplication(DjangoApplication):
 
     def _start_request(self, environ):
         signals.request_started.send(sender=self.__class__, environ=environ)
+        _declare_seekable_input(environ)
         return self.request_class(environ)
 
     def _respond_sync(self, environ):
@@ -759,8 +760,8 @@ def _load_lazy_request_state(request):
     """
     session = getattr(request, "session", None)
     accessed = getattr(session, "accessed", None)
-    if accessed is None:
-        return
+    if accessed is None or getattr(session, "session_key", None) is None:
+        return  # without a session key, neither loads anything from the database
     user = getattr(request, "user", None)
     if isinstance(user, LazyObject) and user._wrapped is empty:
         user._setup()
@@ -768,6 +769,21 @@ def _load_lazy_request_state(request):
     if hasattr(session, "_get_session"):
         session._get_session()
     session.accessed = accessed
+
+
+def _declare_seekable_input(environ):
+    """Spare WebOb (django-wsgi's request) a copy of a body that is already seekable.
+
+    ``DjangoWSGIRequest`` makes the body seekable, copying ``wsgi.input``
+    unless ``webob.is_body_seekable`` says it is. The worker hands over an
+    in-memory or spooled body at offset 0 with its ``CONTENT_LENGTH``.
+    """
+    stream = environ.get("wsgi.input")
+    if "webob.is_body_seekable" in environ or "CONTENT_LENGTH" not in environ:
+        return
+    seekable = getattr(stream, "seekable", None)
+    if seekable is not None and seekable() and stream.tell() == 0:
+        environ["webob.is_body_seekable"] = True
 
 
 def _view_returned_none(callback):
