@@ -85,8 +85,8 @@ context_locals.install()
 streaming.install()
 db.install_guard()
 
-# How many (path, method) -> sync/coroutine decisions an application remembers.
-_VIEW_KINDS_CACHE_SIZE = 2048
+# How many resolved paths of the root urlconf an application remembers.
+_RESOLVED_CACHE_SIZE = 2048
 
 # _before_view's answer when the resolved view is sync after all.
 _SYNC_VIEW = object()
@@ -238,7 +238,7 @@ class AsyncDjangoApplication(DjangoApplication):
         self._response_middleware = []
         self._exception_middleware = []
         self._all_sync = True
-        self._view_kinds = {}
+        self._resolved = {}
         self.middleware_in_threads = getattr(settings, "ASYNC_APP_MIDDLEWARE_IN_THREADS", False)
 
         if settings.MIDDLEWARE is None:
@@ -464,24 +464,35 @@ class AsyncDjangoApplication(DjangoApplication):
     # the pipeline ------------------------------------------------------------
 
     def _runs_sync(self, path_info, method):
-        """Whether Django's own sync pipeline can serve this request (cached per URL)."""
+        """Whether Django's own sync pipeline can serve this request."""
         if not (self.sync_fast_path and self._all_sync):
             return False
+        match = self._resolve_root(path_info)
+        return match is None or not is_async_view(match.func, method)
+
+    def _resolve_root(self, path_info):
+        """The root urlconf's match for ``path_info`` (None if none), cached per path.
+
+        Resolving is a walk over every pattern with regular expressions; a
+        path resolves the same way until the urlconf changes (a new
+        ``ROOT_URLCONF``, ``clear_url_caches()``: a new resolver object).
+        """
         resolver = get_resolver(settings.ROOT_URLCONF)
-        kinds = self._view_kinds
-        if kinds.get("resolver") is not resolver:  # new urlconf, or clear_url_caches()
-            kinds.clear()
-            kinds["resolver"] = resolver
-        key = (path_info, method)
-        runs_sync = kinds.get(key)
-        if runs_sync is None:
-            try:
-                runs_sync = not is_async_view(resolver.resolve(path_info).func, method)
-            except Exception:
-                runs_sync = True  # 404 and the like: Django's pipeline answers them
-            if len(kinds) < _VIEW_KINDS_CACHE_SIZE:
-                kinds[key] = runs_sync
-        return runs_sync
+        resolved = self._resolved
+        if resolved.get(_RESOLVER_KEY) is not resolver:
+            resolved.clear()
+            resolved[_RESOLVER_KEY] = resolver
+        try:
+            return resolved[path_info]
+        except KeyError:
+            pass
+        try:
+            match = resolver.resolve(path_info)
+        except Exception:
+            match = None  # 404 and the like: resolved again, and raised, by the pipeline
+        if len(resolved) < _RESOLVED_CACHE_SIZE:
+            resolved[path_info] = match
+        return match
 
     async def get_response(self, request):
         """Return the response for ``request``: ``BaseHandler.get_response`` as a coroutine."""
@@ -559,13 +570,19 @@ class AsyncDjangoApplication(DjangoApplication):
         )
 
     def _resolve(self, request):
+        """``_get_response``'s resolving; the root urlconf's answers come from the cache."""
         if hasattr(request, "urlconf"):
             urlconf = request.urlconf
             set_urlconf(urlconf)
-            resolver = get_resolver(urlconf)
+            resolver_match = get_resolver(urlconf).resolve(request.path_info)
         else:
-            resolver = get_resolver()
-        resolver_match = resolver.resolve(request.path_info)
+            cached = None
+            if get_urlconf() == settings.ROOT_URLCONF:
+                cached = self._resolve_root(request.path_info)
+            if cached is None:
+                resolver_match = get_resolver().resolve(request.path_info)
+            else:
+                resolver_match = _copy_match(cached)
         request.resolver_match = resolver_match
         return resolver_match
 
@@ -691,7 +708,7 @@ class AsyncDjangoApplication(DjangoApplication):
     def _fused_before_view(self, segment, request, environ):
         if request is None:
             request = self._start_request(environ)
-            set_urlconf(settings.ROOT_URLCONF)
+        set_urlconf(settings.ROOT_URLCONF)
         response, depth = segment._process_requests(request)
         if response is not None:
             return request, response, depth, None
@@ -769,6 +786,20 @@ def _load_lazy_request_state(request):
     if hasattr(session, "_get_session"):
         session._get_session()
     session.accessed = accessed
+
+
+_RESOLVER_KEY = object()
+
+
+def _copy_match(match):
+    """A request's own copy of a cached ResolverMatch (views may change its containers)."""
+    copy = ResolverMatch.__new__(ResolverMatch)
+    copy.__dict__.update(match.__dict__)
+    copy.args = tuple(match.args)
+    copy.kwargs = dict(match.kwargs)
+    copy.app_names = list(match.app_names)
+    copy.namespaces = list(match.namespaces)
+    return copy
 
 
 def _declare_seekable_input(environ):

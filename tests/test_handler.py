@@ -7,6 +7,7 @@ the view is the same. Coroutine views (``/async/...``) must answer exactly as
 their sync twins (``/sync/...``) do under the stock handler.
 """
 import asyncio
+import json
 import re
 import threading
 
@@ -393,3 +394,19 @@ def test_middleware_hooks_around_coroutine_views_run_where_configured(in_threads
         assert coroutine_view_hook == loop_thread.thread.name
     # A sync view's whole pipeline runs in the view pool, as gthread would run it.
     assert sync_view_hook.startswith("async_app-view")
+
+
+def test_each_request_gets_its_own_resolver_match(django_db, loop_thread):
+    app = AsyncAppClient(AsyncDjangoApplication(), loop_thread)
+
+
+    for _ in range(2):
+        assert json.loads(app.get("/async/kwargs/ann/").body.decode()) == {"name": "ann"}
+
+
+def test_a_new_root_urlconf_is_honoured(django_db, loop_thread):
+    app = AsyncAppClient(AsyncDjangoApplication(), loop_thread)
+    assert app.get("/async/hello/").body == b"Hello world!"
+    with override_settings(ROOT_URLCONF="tests.django_project.urls_alt"):
+        assert app.get("/async/hello/").body == b"alternative urlconf"
+    assert app.get("/async/hello/").body == b"Hello world!"

@@ -32,5 +32,6 @@ urlpatterns += [
     url(r"^sync/nested-client/$", views.sync_nested_client, name="sync_nested_client"),
     url(r"^sync/user-count/$", views.sync_user_count, name="sync_user_count"),
     url(r"^async/spawns/$", views.async_spawns, name="async_spawns"),
+    url(r"^async/kwargs/(?P<name>\w+)/$", views.async_resolver_kwargs, name="async_kwargs"),
     url(r"^toolkit/", include("tests.django_project.toolkit_urls")),
 ]

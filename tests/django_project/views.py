@@ -336,3 +336,14 @@ async def async_spawns(request):
 
 
 SPAWNED_DONE = []
+
+
+async def async_resolver_kwargs(request, name):
+    """Returns the match's kwargs as it got them, then changes them."""
+    seen = dict(request.resolver_match.kwargs)
+    request.resolver_match.kwargs["changed_by_view"] = True
+    return JsonResponse(seen)
+
+
+def alt_hello(request):
+    return HttpResponse("alternative urlconf", content_type="text/plain")
