@@ -398,8 +398,6 @@ def test_middleware_hooks_around_coroutine_views_run_where_configured(in_threads
 
 def test_each_request_gets_its_own_resolver_match(django_db, loop_thread):
     app = AsyncAppClient(AsyncDjangoApplication(), loop_thread)
-
-
     for _ in range(2):
         assert json.loads(app.get("/async/kwargs/ann/").body.decode()) == {"name": "ann"}
 
