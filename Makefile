@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export PORT ?= 8000
 
-.PHONY: run test venv bench
+.PHONY: run test venv chromium bench
 
 # (Re)install when the packaging or the startup hook changes; the tests and
 # gunicorn import async_app from the checkout, the venv supplies dependencies
@@ -17,7 +17,14 @@ $(VENV)/.installed: setup.py async_app/compat.py async_app/async_app_compat.pth
 
 venv: $(VENV)/.installed
 
-test: venv
+# The browser test drives Debian's Chromium: install it when missing (as root;
+# otherwise the test itself says what to install).
+chromium:
+	@command -v chromium >/dev/null || [ "$$(id -u)" != 0 ] || { \
+		DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
+
+test: venv chromium
 	$(PY) -m pytest
 
 run: venv
