@@ -613,14 +613,33 @@ class AsyncDjangoApplication(DjangoApplication):
         if isinstance(step, HttpResponseBase):
             return step, True
         callback, callback_args, callback_kwargs = step
-        self._check_atomic_requests(callback)
+        response = await self._call_view(request, callback, callback_args, callback_kwargs, True)
+        return response, True
+
+    async def _call_view(self, request, callback, callback_args, callback_kwargs, on_loop):
+        """Call the view and await what it returns; its exceptions go to exception middleware.
+
+        A coroutine view is called on the loop (refused under ATOMIC_REQUESTS);
+        a sync one in the view pool, wrapped by Django's ``make_view_atomic``.
+        """
+        if on_loop:
+            self._check_atomic_requests(callback)
         try:
-            response = callback(request, *callback_args, **callback_kwargs)
+            if on_loop:
+                response = callback(request, *callback_args, **callback_kwargs)
+            else:
+                view = functools.partial(
+                    BaseHandler.make_view_atomic(self, callback),
+                    request,
+                    *callback_args,
+                    **callback_kwargs
+                )
+                response = await self._hop(view, executor=view_executor())
             while inspect.isawaitable(response):
                 response = await response
         except Exception as exc:
             response = await self._process_exception(exc, request)
-        return response, True
+        return response
 
     def _after_view(self, request, response, step):
         """The sync part of ``_get_response`` after the view, in one hop."""
@@ -651,22 +670,9 @@ class AsyncDjangoApplication(DjangoApplication):
                 break
 
         if response is None:
-            try:
-                if async_view:
-                    self._check_atomic_requests(callback)
-                    response = callback(request, *callback_args, **callback_kwargs)
-                else:
-                    view = functools.partial(
-                        BaseHandler.make_view_atomic(self, callback),
-                        request,
-                        *callback_args,
-                        **callback_kwargs
-                    )
-                    response = await self._hop(view, executor=view_executor())
-                while inspect.isawaitable(response):
-                    response = await response
-            except Exception as exc:
-                response = await self._process_exception(exc, request)
+            response = await self._call_view(
+                request, callback, callback_args, callback_kwargs, async_view
+            )
 
         if response is None:
             _view_returned_none(callback)

@@ -19,17 +19,9 @@ from django.test import override_settings
 
 from async_app.handler import AsyncDjangoApplication, is_async_view
 from tests.django_project import middleware as recording, views
+from tests.django_project.settings import MIDDLEWARE as STANDARD_MIDDLEWARE
 from tests.wsgi_client import AsyncAppClient, EventLoopThread, StockClient
 
-STANDARD_MIDDLEWARE = [
-    "django.middleware.security.SecurityMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-]
 RECORDING_MIDDLEWARE = [
     "tests.django_project.middleware.RecordingMiddleware",
     "tests.django_project.middleware.function_middleware",
