@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export PORT ?= 8000
 
-.PHONY: run test venv chromium bench
+.PHONY: run test venv chromium services bench
 
 # (Re)install when the packaging or the startup hook changes; the tests and
 # gunicorn import async_app from the checkout, the venv supplies dependencies
@@ -24,7 +24,15 @@ chromium:
 		DEBIAN_FRONTEND=noninteractive apt-get update -q && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
 
-test: venv chromium
+# PostgreSQL and Redis for the tests that start throwaway servers
+# (tests/services.py): Debian's packages, installed when missing (as root).
+services:
+	@{ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && command -v redis-server >/dev/null; } \
+		|| [ "$$(id -u)" != 0 ] || { \
+		DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql redis-server; }
+
+test: venv chromium services
 	$(PY) -m pytest
 
 run: venv

@@ -6,7 +6,7 @@ The successor of gunicorn 19's ``gaiohttp``: set
 process; aiohttp parses HTTP/1.x and writes the bytes; :mod:`async_app.wsgi`
 builds the environ and the response.
 
-How an application runs (the seam of README.md):
+How an application runs (the seam of docs/pipeline.md):
 
 * a coroutine application (``async def __call__(environ, start_response)``,
   e.g. ``AsyncDjangoApplication``) is awaited on the loop;

@@ -30,3 +30,21 @@ def django_db(django_test_environment):
     connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     yield connection
     connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A throwaway PostgreSQL server for the session (tests.services), stopped at the end."""
+    from tests.services import PostgresServer
+
+    with PostgresServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    """A throwaway Redis server for the session (tests.services), stopped at the end."""
+    from tests.services import RedisServer
+
+    with RedisServer() as server:
+        yield server

@@ -1,4 +1,4 @@
-"""The README's "Writing coroutine views": its code is the tested code, its claims hold.
+"""docs/views.md and docs/testing.md: their code is the tested code, their claims hold.
 
 The view examples are served by the other toolkit tests (test_db, test_tasks,
 test_http, test_testing_client); the test examples are the tests below.
@@ -26,10 +26,12 @@ pytest_plugins = ["async_app.testing.pytest_plugin"]
 
 
 def readme_section_code_blocks():
-    with open(os.path.join(ROOT, "README.md")) as f:
-        readme = f.read()
-    section = readme.split("\n## Writing coroutine views\n", 1)[1].split("\n## ", 1)[0]
-    return re.findall(r"```python\n(.*?)```", section, re.S)
+    """The python blocks of docs/views.md and of docs/testing.md's "Testing coroutine views"."""
+    with open(os.path.join(ROOT, "docs", "views.md")) as f:
+        text = f.read()
+    with open(os.path.join(ROOT, "docs", "testing.md")) as f:
+        text += f.read().split("\n## Testing coroutine views\n", 1)[1]
+    return re.findall(r"```python\n(.*?)```", text, re.S)
 
 
 def test_every_readme_example_is_tested_code():
@@ -37,10 +39,10 @@ def test_every_readme_example_is_tested_code():
     blocks = readme_section_code_blocks()
     assert len(blocks) >= 9
     for block in blocks:
-        assert block in sources, "README example not found verbatim in the tested code:\n" + block
+        assert block in sources, "docs example not found verbatim in the tested code:\n" + block
 
 
-# -- the README's test examples ---------------------------------------------------------
+# -- the docs' test examples ---------------------------------------------------------
 
 
 async def test_signup_is_recorded_after_the_response(db, async_client):

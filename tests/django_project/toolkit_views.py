@@ -1,6 +1,6 @@
-"""The view-side toolkit in use: the examples of the README's "Writing coroutine views".
+"""The view-side toolkit in use: the examples of docs/views.md ("Writing coroutine views").
 
-Every code block of that README section is copied verbatim from this module
+Every code block of that page is copied verbatim from this module
 (tests/test_readme_examples.py checks it), and the tests exercise these views
 under the test clients and a real gunicorn.
 
