@@ -19,6 +19,7 @@ How an application runs (the seam of docs/pipeline.md):
   (:class:`async_app.server.connection.Connection` does).
 """
 import asyncio
+import functools
 import inspect
 import logging
 import os
@@ -97,7 +98,7 @@ def _consume(future):
 class RequestCycle:
     """One request on the loop: environ, hooks, body, application, response."""
 
-    __slots__ = ("settings", "loop", "log", "request", "conn")
+    __slots__ = ("settings", "loop", "log", "request", "conn", "input", "input_left")
 
     def __init__(self, settings, request):
         self.settings = settings
@@ -105,6 +106,10 @@ class RequestCycle:
         self.log = settings.log
         self.request = request
         self.conn = request.protocol
+        # True once the application may outlive the cycle (client gone while
+        # it ran): its wsgi.input is then closed by whoever sees it finish.
+        self.input = None  # wsgi.input, once the body is in
+        self.input_left = False
 
     async def run(self):
         """Serve the request; return the (already written) :class:`Response`."""
@@ -136,7 +141,7 @@ class RequestCycle:
                 self.log.warning("Invalid request from ip=%s: %s", ip, exc.message)
                 await resp.send_error(exc.status, exc.reason, exc.message)
                 return resp
-            environ["wsgi.input"] = body
+            environ["wsgi.input"] = self.input = body
             if req is not None:
                 req.body = body
             if length is not None:
@@ -144,6 +149,11 @@ class RequestCycle:
             conn.app_task = asyncio.current_task(loop)
             try:
                 await self._run_app(environ, resp)
+            except asyncio.CancelledError:
+                # A coroutine app's sync code (a view in a pool thread) may
+                # still be reading wsgi.input: its last reference closes it.
+                self.input_left = True
+                raise
             finally:
                 conn.app_task = None
             return resp
@@ -171,7 +181,7 @@ class RequestCycle:
             conn.idle_since = loop.time()
             if not worker.alive:
                 conn.close()
-            if body is not None:
+            if body is not None and not self.input_left:
                 body.close()
             if started is not None and resp.status is not None:
                 if environ is None:
@@ -201,6 +211,7 @@ class RequestCycle:
             result = await pump.drain(work, resp)
         except BaseException:
             pump.abort()
+            self._leave_input_to(work)
             work.add_done_callback(self._close_abandoned)
             raise
         finally:
@@ -213,6 +224,12 @@ class RequestCycle:
         while inspect.isawaitable(result):
             result = await result
         await self._write_body(result, resp)
+
+    def _leave_input_to(self, work):
+        # A pool thread still running the app (or iterating its body) may
+        # read wsgi.input until it returns: close it then, not before.
+        self.input_left = True
+        work.add_done_callback(functools.partial(_close_input, self.input))
 
     def _close_abandoned(self, work):
         # The client left while a pool thread ran the app: once it is done,
@@ -250,6 +267,7 @@ class RequestCycle:
                     await pump.drain(work, resp)
                 except BaseException:
                     pump.abort()
+                    self._leave_input_to(work)
                     work.add_done_callback(_consume)
                     raise
                 finally:
@@ -273,6 +291,10 @@ class RequestCycle:
             raise
         except Exception:
             self.log.exception("Error closing the response of the application")
+
+
+def _close_input(stream, _work):
+    stream.close()
 
 
 def _call_sync_app(app, environ, resp, pump):
