@@ -144,7 +144,9 @@ class RequestCycle:
             environ["wsgi.input"] = self.input = body
             if req is not None:
                 req.body = body
-            if length is not None:
+            if length is not None and "HTTP_TRANSFER_ENCODING" in environ:
+                # A chunked body's length, once known (Django reads
+                # CONTENT_LENGTH bytes).
                 environ["CONTENT_LENGTH"] = str(length)
             conn.app_task = asyncio.current_task(loop)
             try:
