@@ -455,6 +455,14 @@ BAD_REQUESTS = {
                       b"zz\r\nhello\r\n0\r\n\r\n",
     "header-space-before-colon": b"GET / HTTP/1.1\r\nHost : x\r\n\r\n",
     "bare-lf-in-header": b"GET / HTTP/1.1\r\nHost: x\r\nX-A: 1\nX-B: 2\r\n\r\n",
+    "obsolete-folding": b"GET / HTTP/1.1\r\nHost: x\r\nX-A: one\r\n two\r\n\r\n",
+    "no-host": b"GET / HTTP/1.1\r\n\r\n",
+    "http-2": b"GET / HTTP/2.0\r\nHost: x\r\n\r\n",
+    "two-hosts": b"GET / HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n",
+    "asterisk-get": b"GET * HTTP/1.1\r\nHost: x\r\n\r\n",
+    "control-in-value": b"GET / HTTP/1.1\r\nHost: x\r\nX-A: a\x07b\r\n\r\n",
+    "non-ascii-target": b"GET /caf\xc3\xa9 HTTP/1.1\r\nHost: x\r\n\r\n",
+    "malformed-target": b"PUT s://]ufd/: HTTP/1.1\r\nHost: x\r\n\r\n",
 }
 
 
@@ -474,6 +482,34 @@ def test_malformed_requests_get_4xx_and_the_worker_survives(name, coro_server):
     assert coro_server.worker_pids() == pids_before
 
 
+# Requests aiohttp's C parser refuses though RFC 9112 allows them: parsed again.
+LENIENTLY_PARSED = {
+    "token-method": (b"-BLARGH /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi",
+                     [b"2 hi"]),
+    "chunk-extension-whitespace": (
+        b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"5; some; parameters=stuff\r\nhello\r\n0\r\n\r\n", [b"5 hello"]),
+    "bytes-after-a-closing-request": (
+        b"POST /echo HTTP/1.0\r\nContent-Length: 2\r\n\r\nhiGET / HTTP/1.1\r\n\r\n",
+        [b"2 hi"]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LENIENTLY_PARSED))
+def test_requests_the_c_parser_refuses_too_strictly_are_served(name, sync_server):
+    data, bodies = LENIENTLY_PARSED[name]
+    sock = sync_server.connect()
+    try:
+        sock.sendall(data)
+        f = sock.makefile("rb")
+        for body in bodies:
+            resp, got = read_response(f)
+            assert (resp.status, got) == (200, body)
+    finally:
+        sock.close()
+    assert get(sync_server, "/")[::2] == (200, b"hello sync")
+
+
 def test_limits_map_onto_the_parser(gunicorn_server):
     server = gunicorn_server(APPS + ":coro_app", limit_request_line=100,
                              limit_request_fields=5, limit_request_field_size=50)
@@ -484,6 +520,9 @@ def test_limits_map_onto_the_parser(gunicorn_server):
                                   + b"".join(b"X-H%d: v\r\n" % i for i in range(6)) + b"\r\n")[0]
     assert status == 431
     assert get(server, "/", headers={"X-Long": "v" * 100})[0] == 431
+    # gunicorn counts the whole line: 'X-Abcdefghij: ' + 34 + CRLF = 50 is in, 51 is not.
+    assert get(server, "/", headers={"X-Abcdefghij": "v" * 34})[0] == 200
+    assert get(server, "/", headers={"X-Abcdefghij": "v" * 35})[0] == 431
 
 
 # --- responses -------------------------------------------------------------------------

@@ -19,8 +19,8 @@ __all__ = ["Connection", "ConnectionFactory", "parser_limits"]
 # Refusals of aiohttp's C parser (llhttp) stricter than gunicorn and RFC 9112:
 # a method that is a token but not one llhttp knows (RFC 9110 9.1), bytes
 # after a request that closes the connection (RFC 9112 9.6: a server stops
-# reading them; it still answers the request), whitespace around chunk
-# extensions (RFC 9112 7.1.1 allows BWS; aiohttp 3.8). Such a request is
+# reading them; it still answers the request), whitespace after the ";" of
+# chunk extensions (RFC 9112 7.1.1 allows BWS). Such a request is
 # parsed again by aiohttp's pure-Python parser, which the connection then
 # keeps.
 RETRIED_REFUSALS = ("Invalid method encountered", "Data after `Connection: close`",
@@ -142,12 +142,12 @@ class Connection(web_protocol.RequestHandler):
             try:
                 parsed, upgraded, _ = parser.feed_data(data[pos:end])
             except http_exceptions.HttpProcessingError:
+                if messages and messages[-1][0].should_close:
+                    break  # the connection closes after it: what follows is never read
                 return
             if upgraded:
                 return
             messages.extend(parsed)
-            if messages and messages[-1][0].should_close:
-                break  # the connection closes after it: the rest is not read
             pos = end
         if not messages:
             return
