@@ -714,6 +714,75 @@ def test_idle_connections_do_not_hold_connection_slots(gunicorn_server):
         sock.close()
 
 
+def test_load_shedding_answers_503_at_once(gunicorn_server):
+    server = gunicorn_server(APPS + ":coro_app", env={"ASYNC_APP_LIMIT_CONCURRENCY": "3"})
+    slow = [server.connect() for _ in range(3)]
+    for sock in slow:
+        sock.sendall(b"GET /sleep?s=3 HTTP/1.1\r\nHost: x\r\n\r\n")
+    time.sleep(0.5)  # the three are in flight
+    started = time.monotonic()
+    status, headers, body = get(server, "/")
+    assert (status, headers.getheader("Retry-After")) == (503, "1"), body
+    assert headers.getheader("Connection") == "close"
+    assert time.monotonic() - started < 1.5  # at once, not after the slow ones
+    for sock in slow:
+        resp, body = read_response(sock.makefile("rb"))
+        assert (resp.status, body) == (200, b"slept")
+        sock.close()
+    assert get(server, "/")[::2] == (200, b"hello coro")  # room again
+
+
+def test_a_slow_request_head_is_cut_off(gunicorn_server):
+    server = gunicorn_server(APPS + ":coro_app", keepalive=30,
+                             env={"ASYNC_APP_HEADER_TIMEOUT": "1"})
+    sock = server.connect()
+    started = time.monotonic()
+    sock.sendall(b"GET / HTTP/1.1\r\n")
+    closed = False
+    try:
+        for i in range(40):  # slowloris: a header byte every 0.25 s
+            sock.sendall(b"X-%d: v\r\n" % i)
+            time.sleep(0.25)
+    except (BrokenPipeError, ConnectionResetError):
+        closed = True
+    if not closed:
+        sock.settimeout(5)
+        try:
+            closed = sock.recv(100) == b""
+        except ConnectionResetError:
+            closed = True
+    sock.close()
+    assert closed and time.monotonic() - started < 8
+    # An idle keep-alive connection still gets its keepalive (30 s), not the header timeout.
+    idle = server.connect()
+    time.sleep(2.5)
+    idle.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    resp, body = read_response(idle.makefile("rb"))
+    assert (resp.status, body) == (200, b"hello coro")
+    idle.close()
+
+
+@pytest.mark.parametrize("app", ["sync", "coro"])
+def test_a_stalled_request_body_gets_408(app, gunicorn_server, tmp_path):
+    server = gunicorn_server(APPS + (":sync_app" if app == "sync" else ":coro_app"),
+                             env=dict(_events_env(str(tmp_path)),
+                                      ASYNC_APP_BODY_TIMEOUT="1"))
+    sock = server.connect()
+    started = time.monotonic()
+    sock.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc")
+    resp, body = read_response(sock.makefile("rb"))
+    sock.close()
+    assert resp.status == 408 and 0.9 < time.monotonic() - started < 5
+    # A body that keeps coming, slower than a second overall, is fine.
+    sock = server.connect()
+    sock.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\n\r\nabc")
+    time.sleep(0.6)
+    sock.sendall(b"def")
+    resp, body = read_response(sock.makefile("rb"))
+    sock.close()
+    assert resp.status == 200 and body.startswith(b"6 abcdef")
+
+
 # --- lifecycle ----------------------------------------------------------------------
 
 

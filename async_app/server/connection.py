@@ -63,6 +63,9 @@ class Connection(web_protocol.RequestHandler):
                                                      "max_headers") if k in kwargs}
         self._replay = b""  # what arrived since the connection was idle
         self._lenient = False  # on aiohttp's pure-Python parser
+        # Bytes of a request head arrived, the head is not complete yet
+        # (the worker closes it after ASYNC_APP_HEADER_TIMEOUT).
+        self.head_started = False
         self.app_task = None
         self.busy = False
         self.idle_since = 0.0
@@ -93,9 +96,13 @@ class Connection(web_protocol.RequestHandler):
     def data_received(self, data):
         """Parse ``data``; a request the C parser refused too strictly is parsed again."""
         queued = getattr(self, "_messages", None)
-        if self._lenient or self.busy or queued:
+        if self.busy or queued:
             self._replay = b""
             return self._feed(data)
+        if self._lenient:
+            self._feed(data)
+            self.head_started = not self._messages
+            return
         replay = self._replay + data if len(self._replay) + len(data) <= MAX_REPLAY else b""
         head_end = replay.find(b"\r\n\r\n")
         if head_end > 0 and (replay.find(b"\r\n ", 0, head_end) >= 0
@@ -105,6 +112,7 @@ class Connection(web_protocol.RequestHandler):
         self._feed(data)
         queued = self._messages
         self._replay = b""
+        self.head_started = not queued
         if not queued:
             self._replay = replay  # a request head still arriving
         elif (len(queued) == 1 and replay and isinstance(queued[0][0], web_protocol._ErrInfo)
@@ -157,7 +165,7 @@ class Connection(web_protocol.RequestHandler):
         self._lenient = True
 
     def is_idle(self):
-        """No request in progress or queued (pipelined) on this connection."""
+        """No request in progress or queued (pipelined); a head may be arriving."""
         return not self.busy and not getattr(self, "_messages", None)
 
     def handle_error(self, request, status=500, exc=None, message=None):

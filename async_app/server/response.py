@@ -295,7 +295,7 @@ class Response:
             self.send_head()
         await self._send(self._end())
 
-    async def send_error(self, status, reason, message=""):
+    async def send_error(self, status, reason, message="", headers=()):
         """A small text response (used before the app ran or when it failed early)."""
         body = ("%s\n" % (message or reason)).encode("latin-1", "replace")
         self.status = None
@@ -304,7 +304,7 @@ class Response:
         self.start_response("%d %s" % (status, reason), [
             ("Content-Type", "text/plain; charset=utf-8"),
             ("Content-Length", str(len(body))),
-        ])
+        ] + list(headers))
         await self.write_all((body,))
 
     # --- what aiohttp's RequestHandler expects from a handler's response ---
