@@ -427,11 +427,19 @@ class _ViewAwaitedOnLoop:
         response = self.view(request, *args, **kwargs)
         while inspect.isawaitable(response):
             response = run_coroutine(_awaited(response))
+        if is_coroutine_function(getattr(response, "render", None)):
+            response.render = functools.partial(_render_awaited_on_loop, response, response.render)
         return response
 
 
 async def _awaited(awaitable):
     return await awaitable
+
+
+def _render_awaited_on_loop(response, async_render):
+    """An ``async def render()`` called by Django's sync ``_get_response``: awaited on the loop."""
+    del response.render  # the class's own again (responses get pickled by the cache middleware)
+    return run_coroutine(_awaited(async_render()))
 
 
 def load_lazy_request_state(request):
