@@ -36,7 +36,7 @@ from django_wsgi.handler import DjangoApplication
 
 from . import exception
 from .exception import call_with_exception, convert_exception
-from .middleware import AsyncGetResponse, GetResponse, HookSegment, build_async_chain, catching, on_loop_pipeline
+from .middleware import AsyncGetResponse, GetResponse, build_async_chain, catching, on_loop_pipeline
 from .modes import NATIVE, Runner, has_coroutine_hooks, is_async_view, is_coroutine_function, middleware_mode
 from .modes import wants_async_get_response
 from .resolving import ResolvedPaths
@@ -93,6 +93,7 @@ class AsyncBaseHandler(DjangoApplication):
                 + self._view_middleware + self._template_response_middleware
                 + self._exception_middleware
             )
+            self._note_coroutine_view_hooks()
             return
 
         self._all_sync = True
@@ -127,10 +128,18 @@ class AsyncBaseHandler(DjangoApplication):
             built.append((middleware, get_response, mode))
             sync_handler = convert_exception_to_response(middleware)
         self._middleware_chain = sync_handler
+        self._note_coroutine_view_hooks()
         view_layer = catching(self._runner, self._get_response_async)
-        self._async_chain = build_async_chain(self._runner, built, view_layer)
-        if isinstance(self._async_chain, HookSegment) and self._async_chain.inner is view_layer:
-            self._fused_segment = self._async_chain
+        fuse = None if self._coroutine_view_hooks else functools.partial(_FusedLayer, self)
+        self._async_chain = build_async_chain(self._runner, built, view_layer, fuse)
+        if isinstance(self._async_chain, _FusedLayer):
+            self._fused_segment = self._async_chain.segment
+
+    def _note_coroutine_view_hooks(self):
+        self._coroutine_view_hooks = any(
+            is_coroutine_function(hook)
+            for hook in self._view_middleware + self._template_response_middleware + self._exception_middleware
+        )
 
     # choosing the path --------------------------------------------------------
 
@@ -157,7 +166,7 @@ class AsyncBaseHandler(DjangoApplication):
         token = on_loop_pipeline.set(True)
         try:
             if self._fused_segment is not None:
-                return await self._run_fused(self._fused_segment, request, make_request, args)
+                return await self._run_fused(self._fused_segment, request, make_request, args, True)
             if request is None:
                 request = await self._runner.run_sync_code(make_request, *args)
             set_urlconf(settings.ROOT_URLCONF)
@@ -204,7 +213,7 @@ class AsyncBaseHandler(DjangoApplication):
 
     async def _get_response_async(self, request):
         """Resolve, run view middleware, await the view, render: ``_get_response`` on the loop."""
-        if self._has_coroutine_view_hooks():
+        if self._coroutine_view_hooks:
             return await self._get_response_with_coroutine_hooks(request)
         step = await self._runner.run_sync_code(self._before_view, request)
         response, view_ran = await self._await_view(request, step)
@@ -212,12 +221,6 @@ class AsyncBaseHandler(DjangoApplication):
             response = await self._runner.run_sync_code(self._after_view, request, response, step)
             response = await self._awaited_render(request, response)
         return response
-
-    def _has_coroutine_view_hooks(self):
-        return any(
-            is_coroutine_function(hook)
-            for hook in self._view_middleware + self._template_response_middleware + self._exception_middleware
-        )
 
     def _before_view(self, request):
         """The sync part of ``_get_response`` before a coroutine view.
@@ -349,15 +352,16 @@ class AsyncBaseHandler(DjangoApplication):
 
     # the common case, fused: one segment of MiddlewareMixin around the view --
 
-    async def _run_fused(self, segment, request, make_request, args):
-        """All middleware plain ``MiddlewareMixin``: sync code once before the view, once after.
+    async def _run_fused(self, segment, request, make_request=None, args=(), top=False):
+        """A segment of ``MiddlewareMixin`` right around the view: sync code once before it, once after.
 
-        Exceptions become responses where Django's nested
-        ``convert_exception_to_response`` wrappers would.
+        ``top``: the segment is the whole chain, so the request is made and
+        finished in those same two pieces. Exceptions become responses where
+        Django's nested ``convert_exception_to_response`` wrappers would.
         """
         runner = self._runner
         request, response, depth, step = await runner.run_sync_code(
-            self._fused_before_view, segment, request, make_request, args
+            self._fused_before_view, segment, request, make_request, args, top
         )
         view_ran = False
         if response is None:
@@ -366,19 +370,21 @@ class AsyncBaseHandler(DjangoApplication):
             except Exception as exc:
                 response = await runner.convert_exception(request, exc)
         after = self._fused_after_view
-        result = await runner.run_sync_code(after, segment, request, response, depth, step if view_ran else None)
+        step = step if view_ran else None
+        result = await runner.run_sync_code(after, segment, request, response, depth, step, top)
         if inspect.isawaitable(result):  # an async def render()
             try:
                 response = await self._awaited_render(request, result)
             except Exception as exc:
                 response = await runner.convert_exception(request, exc)
-            result = await runner.run_sync_code(after, segment, request, response, depth, None)
+            result = await runner.run_sync_code(after, segment, request, response, depth, None, top)
         return request, result
 
-    def _fused_before_view(self, segment, request, make_request, args):
+    def _fused_before_view(self, segment, request, make_request, args, top):
         if request is None:
             request = make_request(*args)
-        set_urlconf(settings.ROOT_URLCONF)
+        if top:
+            set_urlconf(settings.ROOT_URLCONF)
         response, depth = segment.process_requests(request)
         if response is not None:
             return request, response, depth, None
@@ -388,7 +394,7 @@ class AsyncBaseHandler(DjangoApplication):
             return request, convert_exception(request, exc), depth, None
         return request, None, depth, step
 
-    def _fused_after_view(self, segment, request, response, depth, step):
+    def _fused_after_view(self, segment, request, response, depth, step, top):
         if step is not None:
             try:
                 response = self._after_view(request, response, step)
@@ -396,7 +402,8 @@ class AsyncBaseHandler(DjangoApplication):
                 response = convert_exception(request, exc)
             if inspect.isawaitable(response):
                 return response  # awaited, then back here without a step
-        return self._finish_response(request, segment.process_responses(request, response, depth))
+        response = segment.process_responses(request, response, depth)
+        return self._finish_response(request, response) if top else response
 
     def _finish_response(self, request, response):
         """The end of ``BaseHandler.get_response``: close the request with the response, log 404s."""
@@ -405,6 +412,20 @@ class AsyncBaseHandler(DjangoApplication):
             response = response.render()
         if response.status_code == 404:
             logger.warning("Not Found: %s", request.path, extra={"status_code": 404, "request": request})
+        return response
+
+
+class _FusedLayer:
+    """The innermost run of ``MiddlewareMixin`` and the view, as one layer of the chain."""
+
+    __slots__ = ("handler", "segment")
+
+    def __init__(self, handler, segment):
+        self.handler = handler
+        self.segment = segment
+
+    async def __call__(self, request):
+        request, response = await self.handler._run_fused(self.segment, request)
         return response
 
 

@@ -197,13 +197,15 @@ class NativeLayer:
             return await self.runner.convert_exception(request, exc)
 
 
-def build_async_chain(runner, built, innermost):
+def build_async_chain(runner, built, innermost, fuse=None):
     """The coroutine chain over the middleware of Django's chain.
 
     ``built``: ``(middleware, get_response, mode)`` innermost first, as
     ``load_middleware`` made them; ``innermost``: the coroutine that runs the
     view. Each middleware's ``get_response.async_inner`` is pointed at the
-    layer below it. Returns the outermost layer.
+    layer below it. A run of :data:`HOOKS` middleware right above the view
+    becomes ``fuse(middleware)`` (the segment and the view as one layer) when
+    ``fuse`` is given. Returns the outermost layer.
     """
     async_handler = innermost
     run = []  # consecutive HOOKS middleware, innermost first
@@ -213,7 +215,10 @@ def build_async_chain(runner, built, innermost):
             run.append(middleware)
             continue
         if run:
-            async_handler = HookSegment(runner, run[::-1], async_handler)
+            if fuse is not None and async_handler is innermost:
+                async_handler = fuse(HookSegment(runner, run[::-1], innermost))
+            else:
+                async_handler = HookSegment(runner, run[::-1], async_handler)
             run = []
         if middleware is None:
             break

@@ -63,6 +63,11 @@ def is_coroutine_function(func):
     return asyncio.iscoroutinefunction(func) or inspect.iscoroutinefunction(func)
 
 
+# (view, method) -> is_async_view's answer; views are few and long-lived.
+_ASYNC_VIEW_ANSWERS = {}
+_ASYNC_VIEW_ANSWERS_SIZE = 4096
+
+
 def is_async_view(view, method=None):
     """Whether calling ``view`` for an HTTP ``method`` should happen on the loop.
 
@@ -72,6 +77,18 @@ def is_async_view(view, method=None):
     ``dispatch``, is a coroutine function). A view judged sync still works if
     it returns an awaitable: the pipeline awaits it on the loop.
     """
+    try:
+        return _ASYNC_VIEW_ANSWERS[view, method]
+    except KeyError:
+        answer = _judge_view(view, method)
+        if len(_ASYNC_VIEW_ANSWERS) < _ASYNC_VIEW_ANSWERS_SIZE:
+            _ASYNC_VIEW_ANSWERS[view, method] = answer
+        return answer
+    except TypeError:  # an unhashable callable
+        return _judge_view(view, method)
+
+
+def _judge_view(view, method):
     seen = set()
     while view is not None and id(view) not in seen:
         seen.add(id(view))
