@@ -63,6 +63,7 @@ bench: venv
 	command -v wrk >/dev/null 2>&1 || { apt-get update && apt-get install -y wrk; }
 	$(PY) -c "import uvloop" 2>/dev/null || $(PY) -m pip install -q uvloop
 	$(PY) -m bench.run
+	$(PY) -m bench.inprocess
 
 # The pytest suite on every Python 3.7-3.13 (.venv-3.X each) and a smoke
 # subset of Django 1.11's own suite on 3.11 and 3.13 under the compat layer.
