@@ -7,7 +7,11 @@ Django's ``tests/runtests.py`` creates any test client, so every
 ``self.client`` request in Django's tests runs through
 ``AsyncDjangoApplication.get_response``. With ``ASYNC_APP_SYNC_FAST_PATH=0``
 even requests for sync views take the coroutine pipeline (hooks awaited on the
-loop, sync code inline), instead of Django's own sync pipeline.
+loop, sync code inline), instead of Django's own sync pipeline. With
+``ASYNC_APP_ALL_OPAQUE=1`` every middleware is also treated as opaque (its
+``__call__`` runs on the greenlet bridge, its ``get_response`` suspends it
+while the chain below is awaited), so Django's middleware and client suites
+run through that bridge.
 """
 import os
 import runpy
@@ -33,7 +37,14 @@ class CoroutinePipelineClientHandler(AsyncClientHandler):
 
 def main(argv):
     tests_dir = os.path.abspath(argv[1])
-    if os.environ.get("ASYNC_APP_SYNC_FAST_PATH", "1") == "0":
+    if os.environ.get("ASYNC_APP_ALL_OPAQUE", "0") == "1":
+        # Class-wide, before any application loads its middleware.
+        from async_app.handler import AsyncDjangoApplication
+
+        AsyncDjangoApplication.split_middleware = False
+        AsyncDjangoApplication.sync_fast_path = False
+        django.test.client.ClientHandler = AsyncClientHandler
+    elif os.environ.get("ASYNC_APP_SYNC_FAST_PATH", "1") == "0":
         django.test.client.ClientHandler = CoroutinePipelineClientHandler
     else:
         django.test.client.ClientHandler = AsyncClientHandler
