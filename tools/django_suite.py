@@ -35,15 +35,26 @@ class CoroutinePipelineClientHandler(AsyncClientHandler):
         return application
 
 
+class AllOpaqueClientHandler(AsyncClientHandler):
+    """AsyncClientHandler whose application runs every middleware as opaque, never the fast path."""
+
+    @property
+    def application(self):
+        if self._application is None:
+            # async_app.handler needs configured settings: import it at the
+            # first request; class-wide, before the application loads its
+            # middleware.
+            from async_app.handler import AsyncDjangoApplication
+
+            AsyncDjangoApplication.split_middleware = False
+            AsyncDjangoApplication.sync_fast_path = False
+        return AsyncClientHandler.application.fget(self)
+
+
 def main(argv):
     tests_dir = os.path.abspath(argv[1])
     if os.environ.get("ASYNC_APP_ALL_OPAQUE", "0") == "1":
-        # Class-wide, before any application loads its middleware.
-        from async_app.handler import AsyncDjangoApplication
-
-        AsyncDjangoApplication.split_middleware = False
-        AsyncDjangoApplication.sync_fast_path = False
-        django.test.client.ClientHandler = AsyncClientHandler
+        django.test.client.ClientHandler = AllOpaqueClientHandler
     elif os.environ.get("ASYNC_APP_SYNC_FAST_PATH", "1") == "0":
         django.test.client.ClientHandler = CoroutinePipelineClientHandler
     else:
