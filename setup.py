@@ -63,8 +63,15 @@ setup(
             "Pillow",
             # so the AiohttpUVLoopWorker tests run on every Python
             "uvloop",
+            # montage and Django's suite on PostgreSQL (async_app[postgres])
+            "psycopg2-binary>=2.8.6,<3",
         ],
         "uvloop": ["uvloop"],
+        # Django 1.11's PostgreSQL backend; pip picks the newest 2.9.x this
+        # Python has wheels for (2.9.9 on 3.7). async_app.compat makes 2.9
+        # work with Django 1.11. Projects that build psycopg2 from source can
+        # install ``psycopg2`` instead: the shims serve both.
+        "postgres": ["psycopg2-binary>=2.8.6,<3"],
     },
     classifiers=[
         "Framework :: Django :: 1.11",
