@@ -638,8 +638,8 @@ def _patch_datetime_global(module):
         module.datetime = _UTCDatetimeModule(current)
 
 
-# Django modules that call datetime.utcnow()/utcfromtimestamp() (HttpResponse
-# .set_cookie calls it on an instance: ``expires.utcnow()``, not covered).
+# Django modules that call datetime.utcnow()/utcfromtimestamp() on the class
+# (HttpResponseBase.set_cookie calls it on an instance: _patch_set_cookie).
 _UTC_DATETIME_MODULES = (
     "django.utils.timezone",
     "django.core.cache.backends.db",
@@ -648,6 +648,32 @@ _UTC_DATETIME_MODULES = (
     "django.utils.feedgenerator",
     "django.utils.version",
 )
+
+
+def _patch_set_cookie(response):
+    import datetime
+    import functools
+
+    cls = response.HttpResponseBase
+    original = cls.set_cookie
+    if getattr(original, _ROLE, None) == "datetime-utc":
+        return
+    timezone = response.timezone
+
+    @functools.wraps(original)
+    def set_cookie(self, key, value="", max_age=None, expires=None, *args, **kwargs):
+        if isinstance(expires, datetime.datetime):
+            # Django 1.11's own conversion, with a naive UTC "now" that does
+            # not come from expires.utcnow() (deprecated in 3.12).
+            if timezone.is_aware(expires):
+                expires = timezone.make_naive(expires, timezone.utc)
+            now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+            delta = expires - now + datetime.timedelta(seconds=1)
+            max_age, expires = max(0, delta.days * 86400 + delta.seconds), None
+        return original(self, key, value, max_age, expires, *args, **kwargs)
+
+    set_cookie._async_app_compat_role = "datetime-utc"
+    cls.set_cookie = set_cookie
 
 
 def _glob1(dirname, pattern):
@@ -932,6 +958,7 @@ def apply():
         _when_imported("zipimport", "zipimporter-find-module", _patch_zipimport)
         for name in _UTC_DATETIME_MODULES:
             _when_imported(name, "datetime-utc", _patch_datetime_global)
+        _when_imported("django.http.response", "datetime-utc", _patch_set_cookie)
         _when_imported("django.core.cache.backends.filebased", "glob-glob1",
                        _patch_django_filebased_cache)
         _when_imported("smtplib", "smtplib-keyfile", _patch_smtplib)

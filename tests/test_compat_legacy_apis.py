@@ -167,3 +167,27 @@ def test_file_based_cache_warns_nothing(tmp_path):
     assert [str(w.message) for w in caught] == []
     assert 1 <= len(files) <= 3 and all(f.endswith(".djcache") for f in files)
     assert not [f for f in os.listdir(str(tmp_path / "cache")) if f.endswith(".djcache")]
+
+
+def test_set_cookie_with_datetime_expires_warns_nothing():
+    from django.http import HttpResponse
+    from django.utils import timezone
+
+    in_an_hour = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=1)
+    cases = [in_an_hour.replace(tzinfo=None), in_an_hour.astimezone(timezone.get_fixed_timezone(-300)),
+             datetime.datetime(2000, 1, 1)]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        cookies = []
+        for expires in cases:
+            response = HttpResponse()
+            response.set_cookie("c", "v", expires=expires, httponly=True)
+            cookies.append(response.cookies["c"])
+        response.set_cookie("s", "v", expires="Thu, 01 Jan 2037 00:00:00 GMT")
+    assert [str(w.message) for w in caught] == []
+    for cookie in cookies[:2]:  # Django's own arithmetic: max-age rounds to the hour
+        assert cookie["max-age"] in (3600, 3601) and cookie["expires"].endswith(" GMT")
+        assert cookie["httponly"] is True and cookie["path"] == "/"
+    assert cookies[2]["max-age"] == 0
+    assert response.cookies["s"]["expires"] == "Thu, 01 Jan 2037 00:00:00 GMT"
+    assert response.cookies["s"]["max-age"] == ""
