@@ -57,6 +57,20 @@ global regex flags in URL patterns      3.11+      ``(?i)`` not at the very star
 ``SafeMIMEText.set_payload``            3.13.0     the email generator hands surrogate-escaped
 surrogates                              (probed)   bodies back to ``set_payload``, which raised
                                                    UnicodeEncodeError for any non-ASCII body
+psycopg2 2.9 UTC offset in Django's     every      2.9 passes the connection's offset to
+PostgreSQL backend                      Python     ``tzinfo_factory`` as a timedelta; 1.11
+(``utc_tzinfo_factory``)                           compares it with 0 ("database connection
+                                                   isn't set to UTC" under ``USE_TZ``)
+find_module()-only path-entry finders   3.12+      ``PathFinder`` calls ``find_spec()`` on every
+(``sys.path_hooks``)                               ``sys.path_hooks`` finder; 3.11's legacy
+                                                   fallback, per finder
+``zipimporter.find_module``/            3.12+      removed; restored on top of ``find_spec()``
+``find_loader``
+``datetime.utcnow()``/                  3.12+      deprecated (a warning per ``timezone.now()``
+``utcfromtimestamp()`` in Django                   under ``USE_TZ``), slated for removal; the
+modules, ``set_cookie(expires=dt)``                modules get a ``datetime`` stand-in with
+                                                   warning-free equivalents
+``glob.glob1`` in the file cache        3.12+      deprecated (3.13); same semantics, no warning
 ``asyncio.coroutine``                   3.11+      removed; restored (also as
                                                    ``asyncio.coroutines.coroutine``) so legacy
                                                    ``@asyncio.coroutine`` views still work
