@@ -1,0 +1,96 @@
+"""Django 3.1's async test tools where Django puts them.
+
+* ``SimpleTestCase.async_client`` (an instance of ``async_client_class``,
+  default :class:`async_app.testing.AsyncClient`), made in ``_pre_setup()``
+  next to ``self.client``;
+* ``async def`` test methods of ``SimpleTestCase`` and its subclasses run to
+  completion (:func:`async_app.testing.runner.run_async`: a fresh loop,
+  inline mode so a ``TestCase`` transaction is visible to views);
+* ``django.test.AsyncClient`` / ``AsyncRequestFactory`` and the same names
+  in ``django.test.client``, imported on first access.
+"""
+import functools
+
+from .coroutines import iscoroutinefunction
+
+__all__ = ["install_test_package", "install_testcases"]
+
+_LAZY = {
+    "AsyncClient": "async_app.testing.client",
+    "AsyncRequestFactory": "async_app.testing.client",
+}
+
+
+class _LazyClass:
+    """A class attribute that imports its value on first access (non-data descriptor)."""
+
+    def __init__(self, module, name):
+        self.module, self.name = module, name
+
+    def __get__(self, instance, owner):
+        import importlib
+
+        return getattr(importlib.import_module(self.module), self.name)
+
+
+def _lazy_getattr(module, previous):
+    def __getattr__(name):
+        if name in _LAZY:
+            import importlib
+
+            value = getattr(importlib.import_module(_LAZY[name]), name)
+            setattr(module, name, value)
+            return value
+        if previous is not None:
+            return previous(name)
+        raise AttributeError("module %r has no attribute %r" % (module.__name__, name))
+
+    return __getattr__
+
+
+def install_test_package(module):
+    """``from django.test import AsyncClient`` (and from ``django.test.client``)."""
+    previous = module.__dict__.get("__getattr__")
+    if getattr(previous, "_async_app_backport", False):
+        return
+    getter = _lazy_getattr(module, previous)
+    getter._async_app_backport = True
+    module.__getattr__ = getter
+
+
+def _run_coroutine_test(method):
+    @functools.wraps(method)
+    def run(*args, **kwargs):
+        from async_app.testing.runner import run_async
+
+        return run_async(method(*args, **kwargs))
+
+    return run
+
+
+def install_testcases(testcases):
+    """Patch ``SimpleTestCase`` (idempotent)."""
+    SimpleTestCase = testcases.SimpleTestCase
+    if getattr(SimpleTestCase, "_async_app_backport", False):
+        return
+    sync_pre_setup = SimpleTestCase._pre_setup
+    sync_call = SimpleTestCase.__call__
+
+    def _pre_setup(self):
+        sync_pre_setup(self)
+        self.async_client = self.async_client_class()
+
+    def __call__(self, result=None):
+        name = getattr(self, "_testMethodName", None)
+        method = getattr(self, name, None) if name else None
+        if (method is not None and not getattr(method, "__unittest_skip__", False)
+                and iscoroutinefunction(method)):
+            setattr(self, name, _run_coroutine_test(method))
+        return sync_call(self, result)
+
+    _pre_setup.__doc__ = sync_pre_setup.__doc__
+    __call__.__doc__ = sync_call.__doc__
+    SimpleTestCase._pre_setup = _pre_setup
+    SimpleTestCase.__call__ = __call__
+    SimpleTestCase.async_client_class = _LazyClass("async_app.testing.client", "AsyncClient")
+    SimpleTestCase._async_app_backport = True
