@@ -40,6 +40,8 @@ HOOKS = [
     ("django.test.testcases", "testcases", "install_testcases"),
     ("django.test", "testcases", "install_test_package"),
     ("django.test.client", "testcases", "install_test_package"),
+    ("django.test.client", "testcases", "install_client"),
+    ("django.shortcuts", "shortcuts", "install_shortcuts"),
     ("django.utils", "db", "install_utils_asyncio"),
     ("django.utils.decorators", "decorators", "install_method_decorator"),
     ("django.views.decorators.http", "decorators", "install_http"),

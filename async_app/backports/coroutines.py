@@ -19,14 +19,18 @@ INSPECT_MARK = getattr(inspect, "_is_coroutine_mark", getattr(inspect, "_is_coro
 
 
 def iscoroutinefunction(func):
-    """True for ``async def`` functions and callables marked with :func:`markcoroutinefunction`."""
+    """True for ``async def`` functions and callables marked with :func:`markcoroutinefunction`.
+
+    Sees through bound methods and ``functools.partial`` on every Python (3.7's
+    ``inspect`` does not).
+    """
+    while inspect.ismethod(func) or isinstance(func, functools.partial):
+        func = func.__func__ if inspect.ismethod(func) else func.func
     if inspect.iscoroutinefunction(func):
         return True
-    while inspect.ismethod(func):
-        func = func.__func__
-    while isinstance(func, functools.partial):
-        func = func.func
-    return ASYNCIO_MARK is not None and getattr(func, "_is_coroutine", None) is ASYNCIO_MARK
+    if ASYNCIO_MARK is not None and getattr(func, "_is_coroutine", None) is ASYNCIO_MARK:
+        return True
+    return INSPECT_MARK is not None and getattr(func, "_is_coroutine_marker", None) is INSPECT_MARK
 
 
 def markcoroutinefunction(func):

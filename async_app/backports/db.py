@@ -12,7 +12,7 @@ import types
 from ..db import SynchronousOnlyOperation
 from ..sync import in_sync_code
 
-__all__ = ["async_unsafe", "install_exceptions", "install_utils_asyncio"]
+__all__ = ["async_unsafe", "check_async_unsafe", "install_exceptions", "install_utils_asyncio"]
 
 
 def install_exceptions(exceptions):
@@ -22,6 +22,13 @@ def install_exceptions(exceptions):
 
 
 _DEFAULT_MESSAGE = "You cannot call this from an async context - use a thread or sync_to_async."
+
+
+def check_async_unsafe(message=_DEFAULT_MESSAGE):
+    """Raise ``SynchronousOnlyOperation(message)`` when called from coroutine code on the loop."""
+    if (asyncio._get_running_loop() is not None and not in_sync_code()
+            and not os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")):
+        raise SynchronousOnlyOperation(message)
 
 
 def async_unsafe(message):
@@ -36,9 +43,7 @@ def async_unsafe(message):
     def decorator(func):
         @functools.wraps(func)
         def inner(*args, **kwargs):
-            if (asyncio._get_running_loop() is not None and not in_sync_code()
-                    and not os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")):
-                raise SynchronousOnlyOperation(message)
+            check_async_unsafe(message)
             return func(*args, **kwargs)
 
         return inner

@@ -10,12 +10,12 @@ __all__ = ["QUERYSET_TWINS", "install_manager", "install_queryset"]
 
 # QuerySet methods whose a-twin is a plain "run it in the pool".
 QUERYSET_TWINS = (
-    "aggregate", "count", "get", "create", "bulk_create", "bulk_update", "get_or_create",
+    "aggregate", "count", "get", "create", "bulk_create", "get_or_create",
     "update_or_create", "earliest", "latest", "first", "last", "in_bulk", "delete",
     "update", "exists",
 )
 # ... and the ones written out below.
-_OWN = ("aiterator", "acontains")
+_OWN = ("aiterator", "acontains", "abulk_update")
 
 
 def _fetch_all(queryset):
@@ -72,6 +72,60 @@ def _contains(queryset, obj):
     return queryset.filter(pk=obj.pk).exists()
 
 
+def _bulk_update(queryset, objs, fields, batch_size=None):
+    # Django 2.2's QuerySet.bulk_update() (5.2's checks, 4.0's row count),
+    # which Django 1.11 lacks.
+    from django.db import connections, transaction
+    from django.db.models import Case, Value, When
+    from django.db.models.functions import Cast
+
+    if batch_size is not None and batch_size <= 0:
+        raise ValueError("Batch size must be a positive integer.")
+    if not fields:
+        raise ValueError("Field names must be given to bulk_update().")
+    objs = tuple(objs)
+    if any(obj.pk is None for obj in objs):
+        raise ValueError("All bulk_update() objects must have a primary key set.")
+    opts = queryset.model._meta
+    fields = [opts.get_field(name) for name in fields]
+    if any(not f.concrete or f.many_to_many for f in fields):
+        raise ValueError("bulk_update() can only be used with concrete fields.")
+    pk_fields = {opts.pk} | {parent._meta.pk for parent in opts.get_parent_list()}
+    if any(f in pk_fields for f in fields):
+        raise ValueError("bulk_update() cannot be used with primary key fields.")
+    if not objs:
+        return 0
+    queryset._for_write = True
+    connection = connections[queryset.db]
+    max_batch_size = connection.ops.bulk_batch_size([opts.pk, opts.pk] + fields, objs)
+    batch_size = min(batch_size, max_batch_size) if batch_size else max_batch_size
+    requires_casting = connection.vendor == "postgresql"
+    rows_updated = 0
+    target = queryset.using(queryset.db)
+    with transaction.atomic(using=queryset.db, savepoint=False):
+        for start in range(0, len(objs), batch_size):
+            batch_objs = objs[start:start + batch_size]
+            update_kwargs = {}
+            for field in fields:
+                when_statements = []
+                for obj in batch_objs:
+                    attr = getattr(obj, field.attname)
+                    if not hasattr(attr, "resolve_expression"):
+                        attr = Value(attr, output_field=field)
+                    when_statements.append(When(pk=obj.pk, then=attr))
+                case_statement = Case(*when_statements, output_field=field)
+                if requires_casting:
+                    case_statement = Cast(case_statement, output_field=field)
+                update_kwargs[field.attname] = case_statement
+            rows_updated += target.filter(pk__in=[obj.pk for obj in batch_objs]).update(**update_kwargs)
+    return rows_updated
+
+
+async def abulk_update(self, objs, fields, batch_size=None):
+    """Update ``fields`` of each of ``objs`` in the database (Django 4.1; 2.2's bulk_update)."""
+    return await run_in_pool(_bulk_update)(self, objs, fields, batch_size)
+
+
 async def acontains(self, obj):
     """Whether ``obj`` is in the QuerySet (Django 4.0's ``contains()``, awaited)."""
     return await run_in_pool(_contains)(self, obj)
@@ -85,6 +139,7 @@ def install_queryset(query):
     add_twins(QuerySet, QUERYSET_TWINS)
     QuerySet.aiterator = aiterator
     QuerySet.acontains = acontains
+    QuerySet.abulk_update = abulk_update
     QuerySet.__aiter__ = _aiter
     query.RawQuerySet.__aiter__ = _raw_aiter
     QuerySet._async_app_backport = True

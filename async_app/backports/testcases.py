@@ -7,13 +7,15 @@
   completion (:func:`async_app.testing.runner.run_async`: a fresh loop,
   inline mode so a ``TestCase`` transaction is visible to views);
 * ``django.test.AsyncClient`` / ``AsyncRequestFactory`` and the same names
-  in ``django.test.client``, imported on first access.
+  in ``django.test.client``, imported on first access;
+* ``Client.asession()``, ``alogin()``, ``aforce_login()``, ``alogout()`` (Django 5.0).
 """
 import functools
 
-from .coroutines import iscoroutinefunction
+from .coroutines import add_twins, iscoroutinefunction, run_in_pool
+from .db import check_async_unsafe
 
-__all__ = ["install_test_package", "install_testcases"]
+__all__ = ["install_client", "install_test_package", "install_testcases"]
 
 _LAZY = {
     "AsyncClient": "async_app.testing.client",
@@ -58,6 +60,19 @@ def install_test_package(module):
     module.__getattr__ = getter
 
 
+async def _asession(self):
+    """The client's session, loaded in the view pool (Django 5.0)."""
+    return await run_in_pool(lambda: self.session)()
+
+
+def install_client(client):
+    """``Client.asession()``, ``alogin()``, ``aforce_login()``, ``alogout()`` (Django 5.0)."""
+    Client = client.Client
+    add_twins(Client, ("login", "force_login", "logout"))
+    if "asession" not in Client.__dict__:
+        Client.asession = _asession
+
+
 def _run_coroutine_test(method):
     @functools.wraps(method)
     def run(*args, **kwargs):
@@ -90,6 +105,16 @@ def install_testcases(testcases):
 
     _pre_setup.__doc__ = sync_pre_setup.__doc__
     __call__.__doc__ = sync_call.__doc__
+    # As in Django 3.0+, where the connection's methods are async_unsafe: from
+    # coroutine code the async check comes before SimpleTestCase's refusal.
+    cursor_failure = testcases._CursorFailure
+    sync_failure = cursor_failure.__call__
+
+    def refuse(self, *args, **kwargs):
+        check_async_unsafe()
+        return sync_failure(self, *args, **kwargs)
+
+    cursor_failure.__call__ = refuse
     SimpleTestCase._pre_setup = _pre_setup
     SimpleTestCase.__call__ = __call__
     SimpleTestCase.async_client_class = _LazyClass("async_app.testing.client", "AsyncClient")
