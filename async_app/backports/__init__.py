@@ -32,6 +32,8 @@ HOOKS = [
     ("django.dispatch.dispatcher", "signals", "install_signal"),
     ("django.core.cache.backends.base", "cache", "install_cache"),
     ("django.contrib.sessions.backends.base", "sessions", "install_session"),
+    ("django.contrib.sessions.backends.cache", "sessions", "install_cache_session"),
+    ("django.contrib.sessions.backends.cached_db", "sessions", "install_cache_session"),
     ("django.contrib.auth", "auth", "install_auth"),
     ("django.contrib.auth.base_user", "auth", "install_base_user"),
     ("django.contrib.auth.models", "auth", "install_auth_models"),

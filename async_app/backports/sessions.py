@@ -5,7 +5,7 @@ custom ones) works; ``aset(key, value)`` is ``session[key] = value``.
 """
 from .coroutines import add_twins, async_twin, run_in_pool
 
-__all__ = ["SESSION_TWINS", "install_session"]
+__all__ = ["SESSION_TWINS", "install_cache_session", "install_session"]
 
 SESSION_TWINS = (
     "get", "pop", "setdefault", "set_test_cookie", "test_cookie_worked", "delete_test_cookie",
@@ -18,6 +18,17 @@ SESSION_TWINS = (
 async def _aclear_expired(cls):
     """Async ``clear_expired()`` (a classmethod)."""
     return await run_in_pool(cls.clear_expired)()
+
+
+async def _acache_key(self):
+    """Async ``cache_key`` (a property in Django 1.11) of the cache backends (Django 5.0)."""
+    return await run_in_pool(lambda: self.cache_key)()
+
+
+def install_cache_session(backend):
+    """``SessionStore.acache_key()`` of the ``cache`` and ``cached_db`` backends."""
+    if "acache_key" not in backend.SessionStore.__dict__:
+        backend.SessionStore.acache_key = _acache_key
 
 
 def install_session(base):

@@ -8,6 +8,8 @@
   inline mode so a ``TestCase`` transaction is visible to views);
 * ``django.test.AsyncClient`` / ``AsyncRequestFactory`` and the same names
   in ``django.test.client``, imported on first access;
+* ``SimpleTestCase.assertWarnsMessage`` (Django 2.0), which Django's async
+  tests use;
 * ``Client.asession()``, ``alogin()``, ``aforce_login()``, ``alogout()`` (Django 5.0).
 """
 import functools
@@ -73,6 +75,35 @@ def install_client(client):
         Client.asession = _asession
 
 
+def _assert_warns_message(self, expected_warning, expected_message, *args, **kwargs):
+    """Assert a warning of ``expected_warning`` whose text contains ``expected_message`` (Django 2.0).
+
+    A context manager (``as cm``: ``cm.warning``, ``cm.filename``), or called
+    with a callable and its arguments.
+    """
+    context = _WarnsMessage(self, expected_warning, expected_message)
+    if not args:
+        return context
+    func, args = args[0], args[1:]
+    with context:
+        func(*args, **kwargs)
+
+
+class _WarnsMessage:
+    def __init__(self, test, category, message):
+        self.test, self.message = test, message
+        self.context = test.assertWarns(category)
+
+    def __enter__(self):
+        return self.context.__enter__()
+
+    def __exit__(self, *exc_info):
+        result = self.context.__exit__(*exc_info)
+        if exc_info[0] is None:
+            self.test.assertIn(self.message, str(self.context.warning))
+        return result
+
+
 def _run_coroutine_test(method):
     @functools.wraps(method)
     def run(*args, **kwargs):
@@ -115,6 +146,8 @@ def install_testcases(testcases):
         return sync_failure(self, *args, **kwargs)
 
     cursor_failure.__call__ = refuse
+    if not hasattr(SimpleTestCase, "assertWarnsMessage"):
+        SimpleTestCase.assertWarnsMessage = _assert_warns_message
     SimpleTestCase._pre_setup = _pre_setup
     SimpleTestCase.__call__ = __call__
     SimpleTestCase.async_client_class = _LazyClass("async_app.testing.client", "AsyncClient")
