@@ -413,9 +413,6 @@ class CacheDBSessionTests(SessionTestsMixin, TestCase):
     # Some backends might issue a warning
 
 
-    @override_settings(
-        CACHES={"default": {"BACKEND": "cache.failing_cache.CacheClass"}}
-    )
     # Not ported: test_cache_async_set_failure_non_fatal: Django 1.11's cached_db save() does not catch and log cache errors (sync behaviour, Django 4.2)
 
 
