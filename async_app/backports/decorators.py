@@ -8,9 +8,9 @@ decorator's exact semantics, in one of four ways:
   ``sensitive_variables``, ``sensitive_post_parameters``, ``xframe_*``'s
   checks): the sync wrapper runs around a stand-in view; if it would have
   called the view, the coroutine view is awaited;
-* ``user_passes_test`` (so ``login_required``, ``permission_required``): the
-  same, with the test (``request.user``, maybe the database) in the view pool;
-  an ``async def`` test function is awaited (Django 5.1);
+* ``user_passes_test`` (so ``login_required``, ``permission_required``):
+  Django 5.0's: the user from ``await request.auser()``, a sync test in the
+  view pool, an ``async def`` test awaited (Django 5.1, sync views too);
 * response post-processors (``cache_control``, ``never_cache``,
   ``vary_on_headers``, ``vary_on_cookie``, ``xframe_options_*``): the view
   is awaited, then the sync wrapper post-processes its response;
@@ -22,10 +22,11 @@ decorator's exact semantics, in one of four ways:
 ``method_decorator`` of an ``async def`` method marks the result as a
 coroutine function and hands the decorators an ``async def`` bound method.
 """
+import asyncio
 import contextvars
 import functools
 
-from ..sync import bridge_executor, run_coroutine, run_sync
+from ..sync import bridge_executor, in_sync_code, inline_mode, run_coroutine, run_sync
 from .coroutines import iscoroutinefunction, markcoroutinefunction, run_in_pool
 
 __all__ = [
@@ -58,7 +59,7 @@ def _finish(async_wrapper, sync_wrapper, view_func):
     return async_wrapper
 
 
-def guard(sync_decorator, in_pool=False):
+def guard(sync_decorator):
     """Async-aware version of a decorator that only checks (or annotates) before the view."""
 
     @functools.wraps(sync_decorator)
@@ -68,10 +69,7 @@ def guard(sync_decorator, in_pool=False):
         check = sync_decorator(_stand_in_view)
 
         async def _view_wrapper(*args, **kwargs):
-            if in_pool:
-                result = await run_in_pool(check)(*args, **kwargs)
-            else:
-                result = check(*args, **kwargs)
+            result = check(*args, **kwargs)
             if result is _CALL_VIEW:
                 return await view_func(*args, **kwargs)
             return result
@@ -193,19 +191,71 @@ def install_common(common):
     """Django 1.11 has no ``django.views.decorators.common``: nothing to do."""
 
 
+def _redirect_to_login(request, login_url, redirect_field_name):
+    # What Django 1.11's user_passes_test() does when the test fails.
+    from urllib.parse import urlparse
+
+    from django.conf import settings
+    from django.contrib.auth.views import redirect_to_login
+    from django.shortcuts import resolve_url
+
+    path = request.build_absolute_uri()
+    resolved_login_url = resolve_url(login_url or settings.LOGIN_URL)
+    login_scheme, login_netloc = urlparse(resolved_login_url)[:2]
+    current_scheme, current_netloc = urlparse(path)[:2]
+    if ((not login_scheme or login_scheme == current_scheme)
+            and (not login_netloc or login_netloc == current_netloc)):
+        path = request.get_full_path()
+    return redirect_to_login(path, resolved_login_url, redirect_field_name)
+
+
+def _sync_test(async_test):
+    """An ``async def`` test function for sync views (Django 5.1)."""
+
+    def test_func(user):
+        if asyncio._get_running_loop() is None and not in_sync_code():
+            # A plain sync caller (no async_app pool): its sync steps run
+            # here, as asgiref's thread-sensitive mode would.
+            with inline_mode():
+                return run_coroutine(async_test(user))
+        return run_coroutine(async_test(user))
+
+    return test_func
+
+
 def install_auth_decorators(decorators):
-    """``user_passes_test`` (``login_required`` and ``permission_required`` call it)."""
+    """``user_passes_test`` (``login_required`` and ``permission_required`` call it).
+
+    For a coroutine view, as Django 5.0: the user comes from ``await
+    request.auser()``, a sync test runs in the view pool, an async one is
+    awaited.
+    """
     sync_user_passes_test = decorators.user_passes_test
 
     @functools.wraps(sync_user_passes_test)
-    def user_passes_test(test_func, *args, **kwargs):
-        if iscoroutinefunction(test_func):
-            async_test = test_func
+    def user_passes_test(test_func, login_url=None, redirect_field_name=decorators.REDIRECT_FIELD_NAME):
+        is_async_test = iscoroutinefunction(test_func)
+        sync_decorator = sync_user_passes_test(
+            _sync_test(test_func) if is_async_test else test_func, login_url, redirect_field_name
+        )
 
-            def test_func(user):
-                return run_coroutine(async_test(user))
+        def decorator(view_func):
+            if not iscoroutinefunction(view_func):
+                return sync_decorator(view_func)
 
-        return guard(sync_user_passes_test(test_func, *args, **kwargs), in_pool=True)
+            async def _view_wrapper(request, *args, **kwargs):
+                user = await request.auser()
+                if is_async_test:
+                    test_pass = await test_func(user)
+                else:
+                    test_pass = await run_in_pool(test_func)(user)
+                if test_pass:
+                    return await view_func(request, *args, **kwargs)
+                return _redirect_to_login(request, login_url, redirect_field_name)
+
+            return _finish(_view_wrapper, sync_decorator(view_func), view_func)
+
+        return decorator
 
     _patch(decorators, "user_passes_test", user_passes_test)
 
@@ -277,10 +327,13 @@ def _async_method_wrapper(decorator, method):
 
         return decorate(bound_method)(*args, **kwargs)
 
-    async def dummy(*args, **kwargs):
-        pass
+    # Copy the attributes each decorator adds to the function it decorates
+    # (Django 5.2's _update_method_wrapper).
+    for dec in decorators:
+        def dummy(*args, **kwargs):
+            pass
 
-    functools.update_wrapper(_wrapper, decorate(dummy))
+        functools.update_wrapper(_wrapper, dec(dummy))
     functools.update_wrapper(_wrapper, method)
     return markcoroutinefunction(_wrapper)
 
