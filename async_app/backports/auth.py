@@ -101,7 +101,7 @@ def install_backends(backends):
 def install_auth_middleware(middleware):
     """``AuthenticationMiddleware`` also sets ``request.auser`` (Django 5.0)."""
     cls = middleware.AuthenticationMiddleware
-    if getattr(cls, "_async_app_backport", False):
+    if cls.__dict__.get("_async_app_backport"):  # not inherited: each class once
         return
     sync_process_request = cls.process_request
 

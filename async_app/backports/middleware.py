@@ -83,7 +83,7 @@ def _repr(self):
 def install_middleware_mixin(deprecation):
     """Give ``MiddlewareMixin`` Django 3.1's async mode and 5.2's repr (idempotent)."""
     cls = deprecation.MiddlewareMixin
-    if getattr(cls, "_async_app_backport", False):
+    if cls.__dict__.get("_async_app_backport"):  # not inherited: each class once
         return
     sync_call = cls.__call__
 

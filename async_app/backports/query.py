@@ -134,7 +134,7 @@ async def acontains(self, obj):
 def install_queryset(query):
     """Add the a-methods and ``__aiter__`` to ``QuerySet`` and ``RawQuerySet`` (idempotent)."""
     QuerySet = query.QuerySet
-    if getattr(QuerySet, "_async_app_backport", False):
+    if QuerySet.__dict__.get("_async_app_backport"):  # not inherited: each class once
         return
     add_twins(QuerySet, QUERYSET_TWINS)
     QuerySet.aiterator = aiterator
@@ -157,7 +157,7 @@ def _manager_proxy(name):
 def install_manager(manager):
     """Give ``BaseManager`` (so every manager, related ones too) the QuerySet a-methods."""
     BaseManager = manager.BaseManager
-    if getattr(BaseManager, "_async_app_backport", False):
+    if BaseManager.__dict__.get("_async_app_backport"):  # not inherited: each class once
         return
     for name in tuple("a" + n for n in QUERYSET_TWINS) + _OWN:
         if not hasattr(BaseManager, name):

@@ -34,7 +34,7 @@ def install_cache_session(backend):
 def install_session(base):
     """Add the a-methods to ``SessionBase`` (idempotent)."""
     SessionBase = base.SessionBase
-    if getattr(SessionBase, "_async_app_backport", False):
+    if SessionBase.__dict__.get("_async_app_backport"):  # not inherited: each class once
         return
     add_twins(SessionBase, SESSION_TWINS)
     aset = async_twin("__setitem__", "Async ``session[key] = value``.")

@@ -107,7 +107,7 @@ async def asend_robust(self, sender, **named):
 def install_signal(dispatcher):
     """Add ``asend``/``asend_robust`` and async receivers to ``Signal`` (idempotent)."""
     Signal = dispatcher.Signal
-    if getattr(Signal, "_async_app_backport", False):
+    if Signal.__dict__.get("_async_app_backport"):  # not inherited: each class once
         return
     sync_send = Signal.send
     sync_send_robust = Signal.send_robust

@@ -117,7 +117,7 @@ def _run_coroutine_test(method):
 def install_testcases(testcases):
     """Patch ``SimpleTestCase`` (idempotent)."""
     SimpleTestCase = testcases.SimpleTestCase
-    if getattr(SimpleTestCase, "_async_app_backport", False):
+    if SimpleTestCase.__dict__.get("_async_app_backport"):  # not inherited: each class once
         return
     sync_pre_setup = SimpleTestCase._pre_setup
     sync_call = SimpleTestCase.__call__

@@ -75,7 +75,7 @@ def install_view(base):
     from django.utils.decorators import classonlymethod
 
     View = base.View
-    if getattr(View, "_async_app_backport", False):
+    if View.__dict__.get("_async_app_backport"):  # not inherited: each class once
         return
     sync_as_view = View.__dict__["as_view"].__func__
     sync_options = View.options
