@@ -198,3 +198,38 @@ def test_decorated_sync_views_keep_djangos_own_wrappers():
         wrapped = require_POST(view)
     assert wrapped.__wrapped__ is view
     assert wrapped.__code__.co_filename.endswith(os.path.join("django", "views", "decorators", "http.py"))
+
+
+def test_assert_no_logs_fails_when_something_is_logged():
+    import logging
+    import unittest
+
+    from django.test import SimpleTestCase
+
+    class Probe(SimpleTestCase):
+        def runTest(self):
+            pass
+
+    probe = Probe()
+    with probe.assertNoLogs("django.request", "WARNING"):
+        logging.getLogger("django.request").info("below the level")
+    with pytest.raises(unittest.TestCase.failureException):
+        with probe.assertNoLogs("django.request", "WARNING"):
+            logging.getLogger("django.request").warning("logged")
+
+
+def test_assert_warns_message_checks_the_text():
+    import unittest
+
+    from django.test import SimpleTestCase
+
+    class Probe(SimpleTestCase):
+        def runTest(self):
+            pass
+
+    probe = Probe()
+    with probe.assertWarnsMessage(UserWarning, "expected text"):
+        warnings.warn("the expected text here", UserWarning)
+    with pytest.raises(unittest.TestCase.failureException):
+        with probe.assertWarnsMessage(UserWarning, "expected text"):
+            warnings.warn("something else", UserWarning)

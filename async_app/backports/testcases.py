@@ -8,8 +8,8 @@
   inline mode so a ``TestCase`` transaction is visible to views);
 * ``django.test.AsyncClient`` / ``AsyncRequestFactory`` and the same names
   in ``django.test.client``, imported on first access;
-* ``SimpleTestCase.assertWarnsMessage`` (Django 2.0), which Django's async
-  tests use;
+* ``SimpleTestCase.assertWarnsMessage`` (Django 2.0) and, on Python < 3.10,
+  ``assertNoLogs`` (Python 3.10's unittest), which Django 5.2's tests use;
 * ``Client.asession()``, ``alogin()``, ``aforce_login()``, ``alogout()`` (Django 5.0).
 """
 import functools
@@ -104,6 +104,39 @@ class _WarnsMessage:
         return result
 
 
+class _NoLogs:
+    """``assertNoLogs`` of Python 3.10's unittest, for 3.7-3.9 (Django 5.2's tests use it)."""
+
+    def __init__(self, test, logger, level):
+        import logging
+
+        self.test = test
+        self.logger = logger if isinstance(logger, logging.Logger) else logging.getLogger(logger)
+        self.level = logging._nameToLevel.get(level, level) if level else logging.INFO
+        self.records = []
+
+    def __enter__(self):
+        import logging
+
+        handler = logging.Handler(self.level)
+        handler.emit = self.records.append
+        self.saved = (self.logger.handlers[:], self.logger.level, self.logger.propagate)
+        self.logger.handlers = [handler]
+        self.logger.setLevel(self.level)
+        self.logger.propagate = False
+
+    def __exit__(self, *exc_info):
+        self.logger.handlers, level, self.logger.propagate = self.saved
+        self.logger.setLevel(level)
+        if exc_info[0] is None and self.records:
+            self.test.fail("Unexpected logs found: %r" % [r.getMessage() for r in self.records])
+
+
+def _assert_no_logs(self, logger=None, level=None):
+    """Fail if ``logger`` logs at ``level`` or above inside the ``with`` block."""
+    return _NoLogs(self, logger, level)
+
+
 def _run_coroutine_test(method):
     @functools.wraps(method)
     def run(*args, **kwargs):
@@ -146,6 +179,8 @@ def install_testcases(testcases):
         return sync_failure(self, *args, **kwargs)
 
     cursor_failure.__call__ = refuse
+    if not hasattr(SimpleTestCase, "assertNoLogs"):  # Python < 3.10
+        SimpleTestCase.assertNoLogs = _assert_no_logs
     if not hasattr(SimpleTestCase, "assertWarnsMessage"):
         SimpleTestCase.assertWarnsMessage = _assert_warns_message
     SimpleTestCase._pre_setup = _pre_setup
