@@ -71,6 +71,24 @@ async def auser(request):
     return request._acached_user
 
 
+def _user_permissions(user, obj):
+    # Django 3.0's PermissionsMixin.get_user_permissions(), which 1.11 lacks.
+    from django.contrib import auth
+
+    permissions = set()
+    for backend in auth.get_backends():
+        if hasattr(backend, "get_user_permissions"):
+            permissions.update(backend.get_user_permissions(user, obj))
+    return permissions
+
+
+async def aget_user_permissions(self, obj=None):
+    """The permissions the user has directly (Django 3.0's ``get_user_permissions``, awaited)."""
+    if self.is_anonymous:
+        return set()
+    return await run_in_pool(_user_permissions)(self, obj)
+
+
 def install_auth(auth):
     """Add the async functions to ``django.contrib.auth``."""
     for func in (aauthenticate, alogin, alogout, aget_user, aupdate_session_auth_hash):
@@ -86,8 +104,10 @@ def install_base_user(base_user):
 
 def install_auth_models(models):
     """Permission twins on ``PermissionsMixin``/``AnonymousUser``, manager twins."""
-    add_twins(models.PermissionsMixin, PERMISSION_TWINS)
-    add_twins(models.AnonymousUser, PERMISSION_TWINS)
+    for cls in (models.PermissionsMixin, models.AnonymousUser):
+        add_twins(cls, PERMISSION_TWINS)
+        if "aget_user_permissions" not in cls.__dict__:
+            cls.aget_user_permissions = aget_user_permissions
     add_twins(models.UserManager, ("create_user", "create_superuser"))
     add_twins(models.GroupManager, ("get_by_natural_key",))
 
