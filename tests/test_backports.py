@@ -233,3 +233,26 @@ def test_assert_warns_message_checks_the_text():
     with pytest.raises(unittest.TestCase.failureException):
         with probe.assertWarnsMessage(UserWarning, "expected text"):
             warnings.warn("something else", UserWarning)
+
+
+def test_options_and_not_allowed_of_an_async_view_are_coroutines_only_on_a_loop():
+    import asyncio
+
+    from django.http import HttpResponseNotAllowed
+    from django.test import RequestFactory
+
+    request = RequestFactory().post("/")
+    view = AsyncItemView()
+    # No loop (Django 1.11's stock WSGIHandler): the responses themselves.
+    assert isinstance(view.options(request), HttpResponse)
+    assert isinstance(view.http_method_not_allowed(request), HttpResponseNotAllowed)
+
+    async def on_the_loop():
+        options = view.options(request)
+        not_allowed = view.http_method_not_allowed(request)
+        assert asyncio.iscoroutine(options) and asyncio.iscoroutine(not_allowed)
+        return await options, await not_allowed
+
+    options, not_allowed = run_until_complete(on_the_loop())
+    assert options["Allow"] == "GET, POST, OPTIONS"  # no setup(): no HEAD
+    assert isinstance(not_allowed, HttpResponseNotAllowed)

@@ -6,14 +6,19 @@
 * ``as_view()`` of an async view returns a function marked as a coroutine
   function.
 * ``options()`` and ``http_method_not_allowed()`` of an async view return a
-  coroutine.
+  coroutine when called from coroutine code (an event loop running in the
+  thread: async_app's pipeline, the async test client).
 
-One deliberate difference: ``as_view()`` of a *mixed* view (an async
+Two deliberate differences. Called with no event loop running (Django 1.11's
+stock ``WSGIHandler``, which cannot await anything), those two return the
+response itself, as in Django 1.11, so a sync server still answers 405 and
+OPTIONS for an async view. And ``as_view()`` of a *mixed* view (an async
 ``post`` next to ``FormView``'s sync ``get``, which async_app's pipeline
 serves, each method where it belongs) does not raise, so urlconfs of
 existing projects keep loading; it warns (:class:`MixedHandlersWarning`)
 with Django's message instead.
 """
+import asyncio
 import warnings
 
 from .coroutines import iscoroutinefunction, markcoroutinefunction
@@ -63,7 +68,11 @@ def view_is_async(cls):
     return is_async
 
 
-def _as_coroutine(response):
+def _answer(view, response):
+    """``response``, as a coroutine when an async view is called from coroutine code."""
+    if not _handlers_async(type(view)) or asyncio._get_running_loop() is None:
+        return response
+
     async def func():
         return response
 
@@ -95,12 +104,10 @@ def install_view(base):
         return view
 
     def options(self, request, *args, **kwargs):
-        response = sync_options(self, request, *args, **kwargs)
-        return _as_coroutine(response) if _handlers_async(type(self)) else response
+        return _answer(self, sync_options(self, request, *args, **kwargs))
 
     def http_method_not_allowed(self, request, *args, **kwargs):
-        response = sync_not_allowed(self, request, *args, **kwargs)
-        return _as_coroutine(response) if _handlers_async(type(self)) else response
+        return _answer(self, sync_not_allowed(self, request, *args, **kwargs))
 
     as_view.__doc__ = sync_as_view.__doc__
     options.__doc__ = sync_options.__doc__
