@@ -256,3 +256,15 @@ def test_options_and_not_allowed_of_an_async_view_are_coroutines_only_on_a_loop(
     options, not_allowed = run_until_complete(on_the_loop())
     assert options["Allow"] == "GET, POST, OPTIONS"  # no setup(): no HEAD
     assert isinstance(not_allowed, HttpResponseNotAllowed)
+
+
+def test_docs_examples_are_this_modules_code():
+    import inspect
+    import re
+
+    with open(os.path.join(ROOT, "docs", "django5-api.md")) as f:
+        blocks = re.findall(r"```python\n(.*?)```", f.read(), re.S)
+    source = inspect.getsource(sys.modules[__name__])
+    assert len(blocks) == 2
+    for block in blocks:
+        assert block in source, block
