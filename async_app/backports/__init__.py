@@ -40,6 +40,7 @@ HOOKS = [
     ("django.contrib.auth.backends", "auth", "install_backends"),
     ("django.contrib.auth.middleware", "auth", "install_auth_middleware"),
     ("django.test.testcases", "testcases", "install_testcases"),
+    ("django.test.utils", "testcases", "install_test_utils"),
     ("django.test", "testcases", "install_test_package"),
     ("django.test.client", "testcases", "install_test_package"),
     ("django.test.client", "testcases", "install_client"),

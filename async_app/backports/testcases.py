@@ -8,6 +8,8 @@
   inline mode so a ``TestCase`` transaction is visible to views);
 * ``django.test.AsyncClient`` / ``AsyncRequestFactory`` and the same names
   in ``django.test.client``, imported on first access;
+* ``override_settings``/``modify_settings`` (every ``TestContextDecorator``)
+  on ``async def`` tests, entering the context around the await;
 * ``SimpleTestCase.assertWarnsMessage`` (Django 2.0) and, on Python < 3.10,
   ``assertNoLogs`` (Python 3.10's unittest), which Django 5.2's tests use;
 * ``Client.asession()``, ``alogin()``, ``aforce_login()``, ``alogout()`` (Django 5.0).
@@ -17,7 +19,7 @@ import functools
 from .coroutines import add_twins, iscoroutinefunction, run_in_pool
 from .db import check_async_unsafe
 
-__all__ = ["install_client", "install_test_package", "install_testcases"]
+__all__ = ["install_client", "install_test_package", "install_test_utils", "install_testcases"]
 
 _LAZY = {
     "AsyncClient": "async_app.testing.client",
@@ -145,6 +147,36 @@ def _run_coroutine_test(method):
         return run_async(method(*args, **kwargs))
 
     return run
+
+
+def install_test_utils(utils):
+    """Let ``TestContextDecorator`` subclasses decorate coroutine functions (idempotent).
+
+    Django 3.1's ``decorate_callable``: for a coroutine function the wrapper
+    is a coroutine function too, entering the context around the *await*.
+    Django 1.11's would leave the ``with`` block as soon as the coroutine is
+    *created*, so the test body would run without the override.
+    """
+    TestContextDecorator = utils.TestContextDecorator
+    original = TestContextDecorator.decorate_callable
+    if getattr(original, "_async_app_installed", False):
+        return
+
+    def decorate_callable(self, func):
+        if not iscoroutinefunction(func):
+            return original(self, func)
+
+        @functools.wraps(func)
+        async def inner(*args, **kwargs):
+            with self as context:
+                if self.kwarg_name:
+                    kwargs[self.kwarg_name] = context
+                return await func(*args, **kwargs)
+
+        return inner
+
+    decorate_callable._async_app_installed = True
+    TestContextDecorator.decorate_callable = decorate_callable
 
 
 def install_testcases(testcases):

@@ -191,8 +191,9 @@ def _environ_name(header):
 class AsyncClient(AsyncRequestFactory, Client):
     """Django's test ``Client`` with coroutine request methods (see the module doc).
 
-    ``enforce_csrf_checks`` and ``**defaults`` (extra environ entries) are
-    ``Client``'s.
+    ``enforce_csrf_checks`` is ``Client``'s; ``**defaults`` (and
+    ``headers=``) are headers sent with every request, and ``json_encoder``
+    encodes JSON bodies, as in :class:`AsyncRequestFactory`.
     """
 
     def __init__(self, enforce_csrf_checks=False, **defaults):
