@@ -268,3 +268,18 @@ def test_docs_examples_are_this_modules_code():
     assert len(blocks) == 2
     for block in blocks:
         assert block in source, block
+
+
+def test_aexplain_gives_the_databases_plan():
+    from django.db import connection
+
+    async def main():
+        plan = await SimpleModel.objects.filter(field=1).aexplain()
+        with pytest.raises(ValueError) as unknown:
+            await SimpleModel.objects.aexplain(nonsense=True)
+        return plan, str(unknown.value)
+
+    plan, unknown = run_until_complete(main())
+    assert connection.vendor == "sqlite"
+    assert "SCAN" in plan, plan  # SQLite's EXPLAIN QUERY PLAN of a full-table filter
+    assert unknown == "Unknown options: nonsense"

@@ -15,7 +15,7 @@ QUERYSET_TWINS = (
     "update", "exists",
 )
 # ... and the ones written out below.
-_OWN = ("aiterator", "acontains", "abulk_update")
+_OWN = ("aiterator", "acontains", "abulk_update", "aexplain")
 
 
 def _fetch_all(queryset):
@@ -126,6 +126,57 @@ async def abulk_update(self, objs, fields, batch_size=None):
     return await run_in_pool(_bulk_update)(self, objs, fields, batch_size)
 
 
+# Django 2.1's QuerySet.explain() per backend: prefix, formats, options.
+_EXPLAIN = {
+    "sqlite": ("EXPLAIN QUERY PLAN", set(), set()),
+    "postgresql": ("EXPLAIN", {"TEXT", "XML", "JSON", "YAML"},
+                   {"ANALYZE", "BUFFERS", "COSTS", "SETTINGS", "SUMMARY", "TIMING", "VERBOSE", "WAL"}),
+    "mysql": ("EXPLAIN", {"TRADITIONAL", "JSON", "TREE"}, set()),
+}
+
+
+def _explain(queryset, format=None, **options):
+    # Django 2.1's QuerySet.explain(), which Django 1.11 lacks.
+    import json
+
+    from django.db import NotSupportedError, connections
+
+    connection = connections[queryset.db]
+    try:
+        prefix, formats, known_options = _EXPLAIN[connection.vendor]
+    except KeyError:
+        raise NotSupportedError("This backend does not support explaining query execution.")
+    if format:
+        if format.upper() not in formats:
+            msg = "%s is not a recognized format." % format.upper()
+            if formats:
+                msg += " Allowed formats: %s" % ", ".join(sorted(formats))
+            raise ValueError(msg)
+    unknown = sorted(name for name in options if name.upper() not in known_options)
+    if unknown:
+        raise ValueError("Unknown options: %s" % ", ".join(unknown))
+    extra = ["%s %s" % (name.upper(), "true" if value else "false") for name, value in options.items()]
+    if format and connection.vendor == "postgresql":
+        extra.append("FORMAT %s" % format.upper())
+    if extra:
+        prefix += " (%s)" % ", ".join(extra)
+    elif format:
+        prefix += " FORMAT=%s" % format.upper()
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("%s %s" % (prefix, sql), params)
+        rows = cursor.fetchall()
+    formatter = json.dumps if format and format.lower() == "json" else str
+    return "\n".join(
+        " ".join(value if isinstance(value, str) else formatter(value) for value in row) for row in rows
+    )
+
+
+async def aexplain(self, *, format=None, **options):
+    """The database's plan for the query (Django 4.1; 2.1's ``explain()``, awaited)."""
+    return await run_in_pool(_explain)(self, format, **options)
+
+
 async def acontains(self, obj):
     """Whether ``obj`` is in the QuerySet (Django 4.0's ``contains()``, awaited)."""
     return await run_in_pool(_contains)(self, obj)
@@ -140,6 +191,7 @@ def install_queryset(query):
     QuerySet.aiterator = aiterator
     QuerySet.acontains = acontains
     QuerySet.abulk_update = abulk_update
+    QuerySet.aexplain = aexplain
     QuerySet.__aiter__ = _aiter
     query.RawQuerySet.__aiter__ = _raw_aiter
     QuerySet._async_app_backport = True
