@@ -8,11 +8,14 @@ that both ``asyncio.iscoroutinefunction`` and, on 3.12+,
 import asyncio
 import functools
 import inspect
+import types
 
 from ..db import database_sync_to_async
 
 __all__ = ["ASYNCIO_MARK", "INSPECT_MARK", "async_twin", "iscoroutinefunction", "markcoroutinefunction", "run_in_pool"]
 
+_FUNCTION = types.FunctionType
+_CO_COROUTINE = inspect.CO_COROUTINE
 # The markers asyncio.iscoroutinefunction() (and, 3.12+, inspect's) look for.
 ASYNCIO_MARK = getattr(asyncio.coroutines, "_is_coroutine", None)
 INSPECT_MARK = getattr(inspect, "_is_coroutine_mark", getattr(inspect, "_is_coroutine_marker", None))
@@ -24,6 +27,14 @@ def iscoroutinefunction(func):
     Sees through bound methods and ``functools.partial`` on every Python (3.7's
     ``inspect`` does not).
     """
+    if type(func) is _FUNCTION:  # the common case, cheaply (signals call this per receiver)
+        if func.__code__.co_flags & _CO_COROUTINE:
+            return True
+        marks = func.__dict__
+        return bool(marks) and (
+            (ASYNCIO_MARK is not None and marks.get("_is_coroutine") is ASYNCIO_MARK)
+            or (INSPECT_MARK is not None and marks.get("_is_coroutine_marker") is INSPECT_MARK)
+        )
     while inspect.ismethod(func) or isinstance(func, functools.partial):
         func = func.__func__ if inspect.ismethod(func) else func.func
     if inspect.iscoroutinefunction(func):

@@ -112,14 +112,19 @@ def install_signal(dispatcher):
     sync_send = Signal.send
     sync_send_robust = Signal.send_robust
 
+    no_receivers = dispatcher.NO_RECEIVERS
+
     def with_async_receivers(sync_method, robust):
         def method(self, sender, **named):
-            if _no_receivers(self, sender):
+            if not self.receivers or self.sender_receivers_cache.get(sender) is no_receivers:
                 return []
-            sync_receivers, async_receivers = _split_receivers(self, sender)
+            receivers = self._live_receivers(sender)
+            async_receivers = [r for r in receivers if iscoroutinefunction(r)]
+            if async_receivers:
+                receivers = [r for r in receivers if not iscoroutinefunction(r)]
             # Sync receivers exactly as Django 1.11 calls them (send_robust()
             # logs nothing there); async ones after them.
-            responses = _call_sync(self, sync_receivers, sender, named, robust, log=False)
+            responses = _call_sync(self, receivers, sender, named, robust, log=False)
             if async_receivers:
                 responses += run_coroutine(_gather(self, async_receivers, sender, named, robust))
             return responses
