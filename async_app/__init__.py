@@ -13,6 +13,10 @@ from . import compat as _compat
 
 _compat.apply()
 
+from . import backports as _backports  # noqa: E402
+
+_backports.apply()
+
 __version__ = "0.1.0"
 
 # public name -> module that defines it

@@ -981,3 +981,12 @@ def apply():
     if version >= (3, 13):
         _when_imported("django.core.mail.message", "mail-surrogates",
                        _patch_django_mail_message)
+
+
+def when_imported(name, key, func):
+    """Run ``func(module)`` right after module ``name`` is imported (now, if it is).
+
+    The post-import hook mechanism above, for other parts of async_app
+    (:mod:`async_app.backports`); ``key`` makes a registration idempotent.
+    """
+    _when_imported(name, key, func)

@@ -7,7 +7,9 @@ sets ``response.is_async = True`` and keeps the async iterator;
 ``streaming_content`` is then an async iterator of bytes, which the pipeline
 hands to the worker to send chunk by chunk. Sync iteration (Django's test
 client, a WSGI server that knows nothing of this) still works: it collects the
-whole stream first, with a warning, as Django 4.2 does.
+whole stream first, with Django 4.2's warning; async iteration of a sync
+stream (``async for`` over the response) consumes it in the view pool, also
+with Django 4.2's warning.
 
 Middleware that rewraps ``streaming_content`` with a sync generator (Django
 1.11's ``GZipMiddleware``) cannot wrap an async stream; such a response fails
@@ -48,9 +50,10 @@ def _iter(self):
     if not self.is_async:
         return self.streaming_content
     warnings.warn(
-        "StreamingHttpResponse must consume its async iterator completely to "
-        "serve it synchronously; use a sync iterator for sync servers.",
+        "StreamingHttpResponse must consume asynchronous iterators in order to "
+        "serve them synchronously. Use a synchronous iterator instead.",
         Warning,
+        stacklevel=2,  # the caller's line, as Django 4.2's
     )
     from .sync import run_coroutine
 
@@ -63,12 +66,22 @@ def _iter(self):
 def _aiter(self):
     if self.is_async:
         return self.streaming_content
+    return _from_sync(self.streaming_content)
 
-    async def from_sync(parts):
-        for part in parts:
-            yield part
 
-    return from_sync(self.streaming_content)
+async def _from_sync(parts):
+    # The warning fires on the first step, from the caller's `async for`
+    # (stacklevel 2), as Django 4.2's async generator __aiter__ does.
+    warnings.warn(
+        "StreamingHttpResponse must consume synchronous iterators in order to "
+        "serve them asynchronously. Use an asynchronous iterator instead.",
+        Warning,
+        stacklevel=2,
+    )
+    from .sync import sync_to_async
+
+    for part in await sync_to_async(list)(parts):
+        yield part
 
 
 async def aclose_iterator(iterator):

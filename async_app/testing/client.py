@@ -20,7 +20,12 @@ Unlike Django 3.1's, ``follow=True`` is supported, and concurrent requests
 from one client keep their templates, contexts and exceptions apart.
 """
 import contextvars
+import json
+import re
 import sys
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 
 from django.core.signals import got_request_exception
 from django.http import QueryDict
@@ -35,6 +40,8 @@ from django.test.client import (
 )
 from django.urls import resolve
 from django.utils import six
+from django.utils.encoding import force_bytes
+from django.utils.http import urlencode
 from django.utils.functional import SimpleLazyObject, curry
 from django.utils.six.moves.urllib.parse import urljoin, urlsplit
 
@@ -45,22 +52,148 @@ __all__ = ["AsyncClient", "AsyncRequestFactory"]
 _current_request = contextvars.ContextVar("async_app_client_request", default=None)
 
 _OCTET_STREAM = "application/octet-stream"
+JSON_CONTENT_TYPE_RE = re.compile(r"^application\/(.+\+)?json")
 
 
 class AsyncRequestFactory(RequestFactory):
     """Build requests to pass straight to coroutine views: ``await view(rf.get('/'))``.
 
-    The counterpart of Django 3.1's ``AsyncRequestFactory``. Its methods are
-    sync and return ``WSGIRequest`` objects, the request class the
-    ``AsyncDjangoApplication`` pipeline gives views under the aiohttp worker.
+    The counterpart of Django 3.1's ``AsyncRequestFactory``, with its
+    semantics (Django 5.2's): extra keyword arguments and the constructor's
+    ``defaults`` are HTTP *headers* (``AUTHORIZATION="x"`` sets
+    ``HTTP_AUTHORIZATION``; ``QUERY_STRING`` stays what it is), ``headers=``
+    (Django 4.2) and ``query_params=`` (Django 5.1) are accepted, and a dict,
+    list or tuple sent with a JSON content type is encoded as JSON (Django
+    2.1, ``json_encoder``). Its methods are sync and return ``WSGIRequest``
+    objects, the request class the ``AsyncDjangoApplication`` pipeline gives
+    views under the aiohttp worker.
     """
+
+    def __init__(self, json_encoder=DjangoJSONEncoder, *, headers=None, **defaults):
+        self.json_encoder = json_encoder
+        if headers:
+            defaults.update(headers)
+        super().__init__(**defaults)
+
+    def _base_environ(self, **request):
+        # The defaults are headers here, merged in generic(), not raw environ keys.
+        defaults, self.defaults = self.defaults, {}
+        try:
+            return super()._base_environ(**request)
+        finally:
+            self.defaults = defaults
+
+    def _encode_json(self, data, content_type):
+        """JSON for a dict, list or tuple sent as ``application/json`` (Django 2.1)."""
+        should_encode = JSON_CONTENT_TYPE_RE.match(content_type) and isinstance(
+            data, (dict, list, tuple)
+        )
+        return json.dumps(data, cls=self.json_encoder) if should_encode else data
+
+    def get(self, path, data=None, secure=False, *, headers=None, query_params=None, **extra):
+        """Construct a GET request."""
+        return self._query_request(RequestFactory.get, path, data, secure, headers, query_params, extra)
+
+    def head(self, path, data=None, secure=False, *, headers=None, query_params=None, **extra):
+        """Construct a HEAD request."""
+        return self._query_request(RequestFactory.head, path, data, secure, headers, query_params, extra)
+
+    def trace(self, path, secure=False, *, headers=None, query_params=None, **extra):
+        """Construct a TRACE request."""
+        extra = self._with_query_params(data=None, headers=headers, query_params=query_params, extra=extra)
+        return RequestFactory.trace(self, path, secure=secure, **extra)
+
+    def post(self, path, data=None, content_type=MULTIPART_CONTENT, secure=False, *,
+             headers=None, query_params=None, **extra):
+        """Construct a POST request (a dict as multipart form, or as JSON)."""
+        data = self._encode_json({} if data is None else data, content_type)
+        extra = self._with_query_params(None, headers, query_params, extra)
+        return RequestFactory.post(self, path, data, content_type, secure=secure, **extra)
+
+    def _body_request(self, base, path, data, content_type, secure, headers, query_params, extra):
+        data = self._encode_json(data, content_type)
+        extra = self._with_query_params(None, headers, query_params, extra)
+        return base(self, path, data, content_type, secure=secure, **extra)
+
+    def put(self, path, data="", content_type=_OCTET_STREAM, secure=False, *,
+            headers=None, query_params=None, **extra):
+        """Construct a PUT request."""
+        return self._body_request(RequestFactory.put, path, data, content_type, secure,
+                                  headers, query_params, extra)
+
+    def patch(self, path, data="", content_type=_OCTET_STREAM, secure=False, *,
+              headers=None, query_params=None, **extra):
+        """Construct a PATCH request."""
+        return self._body_request(RequestFactory.patch, path, data, content_type, secure,
+                                  headers, query_params, extra)
+
+    def delete(self, path, data="", content_type=_OCTET_STREAM, secure=False, *,
+               headers=None, query_params=None, **extra):
+        """Construct a DELETE request."""
+        return self._body_request(RequestFactory.delete, path, data, content_type, secure,
+                                  headers, query_params, extra)
+
+    def options(self, path, data="", content_type=_OCTET_STREAM, secure=False, *,
+                headers=None, query_params=None, **extra):
+        """Construct an OPTIONS request."""
+        return self._body_request(RequestFactory.options, path, data, content_type, secure,
+                                  headers, query_params, extra)
+
+    def _query_request(self, base, path, data, secure, headers, query_params, extra):
+        if query_params and data:
+            raise ValueError("query_params and data arguments are mutually exclusive.")
+        extra = self._with_query_params(data, headers, query_params, extra)
+        return base(self, path, data=data, secure=secure, **extra)
+
+    @staticmethod
+    def _with_query_params(data, headers, query_params, extra):
+        if query_params and data:
+            raise ValueError("query_params and data arguments are mutually exclusive.")
+        extra = dict(extra)
+        if headers:
+            extra[_HEADERS] = dict(headers)
+        if query_params:
+            extra["QUERY_STRING"] = urlencode(query_params, doseq=True)
+        return extra
+
+    def generic(self, method, path, data="", content_type=_OCTET_STREAM, secure=False, **extra):
+        """Construct an arbitrary request; ``extra`` (and the defaults) are headers."""
+        environ = extra.pop(_ENVIRON, {})
+        headers = extra.pop(_HEADERS, None) or {}
+        merged = dict(self.defaults)
+        merged.update(extra)
+        if "QUERY_STRING" in merged:
+            environ.setdefault("QUERY_STRING", merged.pop("QUERY_STRING"))
+        for key, value in merged.items():
+            environ[_environ_name(key)] = value
+        for key, value in headers.items():
+            environ[_environ_name(key)] = value
+        body = force_bytes(data, settings.DEFAULT_CHARSET)
+        if body:
+            # A WSGI environ holds strings (Django 1.11's factory puts an int here).
+            environ.setdefault("CONTENT_LENGTH", str(len(body)))
+        return super().generic(method, path, body, content_type, secure=secure, **environ)
+
+
+# Private keys of generic()'s **extra: raw environ entries (redirects) and headers=.
+_ENVIRON = "_async_app_environ"
+_HEADERS = "_async_app_headers"
+
+
+def _environ_name(header):
+    """``AUTHORIZATION``/``x-token``/``Content-Type`` -> WSGI environ key (as ASGI headers map)."""
+    name = header.upper().replace("-", "_")
+    if name in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+        return name
+    return "HTTP_" + name
 
 
 class AsyncClient(AsyncRequestFactory, Client):
     """Django's test ``Client`` with coroutine request methods (see the module doc).
 
-    ``enforce_csrf_checks`` and ``**defaults`` (extra environ entries) are
-    ``Client``'s.
+    ``enforce_csrf_checks`` is ``Client``'s; ``**defaults`` (and
+    ``headers=``) are headers sent with every request, and ``json_encoder``
+    encodes JSON bodies, as in :class:`AsyncRequestFactory`.
     """
 
     def __init__(self, enforce_csrf_checks=False, **defaults):
@@ -115,65 +248,87 @@ class AsyncClient(AsyncRequestFactory, Client):
             signals.template_rendered.disconnect(dispatch_uid=uid)
             got_request_exception.disconnect(dispatch_uid=uid)
 
-    # RequestFactory's methods build the environ and return self.request(...),
-    # here a coroutine: await it, then follow redirects as Client does.
+    # AsyncRequestFactory's methods build the environ and return
+    # self.request(...), here a coroutine: await it, then follow redirects as
+    # Client does.
 
-    async def get(self, path, data=None, follow=False, secure=False, **extra):
-        """GET ``path``; ``data`` becomes the query string."""
-        response = await RequestFactory.get(self, path, data=data, secure=secure, **extra)
-        return await self._follow(response, follow, extra)
-
-    async def post(self, path, data=None, content_type=MULTIPART_CONTENT, follow=False, secure=False, **extra):
-        """POST ``data`` (a dict is form-encoded as multipart) to ``path``."""
-        response = await RequestFactory.post(
-            self, path, data=data, content_type=content_type, secure=secure, **extra
+    async def get(self, path, data=None, follow=False, secure=False, *, headers=None,
+                  query_params=None, **extra):
+        """GET ``path``; ``data`` (or ``query_params``) becomes the query string."""
+        response = await AsyncRequestFactory.get(
+            self, path, data=data, secure=secure, headers=headers, query_params=query_params, **extra
         )
-        return await self._follow(response, follow, extra)
+        return await self._follow(response, follow, headers, extra)
 
-    async def head(self, path, data=None, follow=False, secure=False, **extra):
+    async def post(self, path, data=None, content_type=MULTIPART_CONTENT, follow=False, secure=False,
+                   *, headers=None, query_params=None, **extra):
+        """POST ``data`` (a dict is form-encoded as multipart, or JSON) to ``path``."""
+        response = await AsyncRequestFactory.post(
+            self, path, data=data, content_type=content_type, secure=secure, headers=headers,
+            query_params=query_params, **extra
+        )
+        return await self._follow(response, follow, headers, extra)
+
+    async def head(self, path, data=None, follow=False, secure=False, *, headers=None,
+                   query_params=None, **extra):
         """HEAD ``path``."""
-        response = await RequestFactory.head(self, path, data=data, secure=secure, **extra)
-        return await self._follow(response, follow, extra)
+        response = await AsyncRequestFactory.head(
+            self, path, data=data, secure=secure, headers=headers, query_params=query_params, **extra
+        )
+        return await self._follow(response, follow, headers, extra)
 
-    async def options(self, path, data="", content_type=_OCTET_STREAM, follow=False, secure=False, **extra):
+    async def options(self, path, data="", content_type=_OCTET_STREAM, follow=False, secure=False,
+                      *, headers=None, query_params=None, **extra):
         """OPTIONS ``path``."""
-        response = await RequestFactory.options(
-            self, path, data=data, content_type=content_type, secure=secure, **extra
+        response = await AsyncRequestFactory.options(
+            self, path, data=data, content_type=content_type, secure=secure, headers=headers,
+            query_params=query_params, **extra
         )
-        return await self._follow(response, follow, extra)
+        return await self._follow(response, follow, headers, extra)
 
-    async def put(self, path, data="", content_type=_OCTET_STREAM, follow=False, secure=False, **extra):
+    async def put(self, path, data="", content_type=_OCTET_STREAM, follow=False, secure=False,
+                  *, headers=None, query_params=None, **extra):
         """PUT ``data`` to ``path``."""
-        response = await RequestFactory.put(
-            self, path, data=data, content_type=content_type, secure=secure, **extra
+        response = await AsyncRequestFactory.put(
+            self, path, data=data, content_type=content_type, secure=secure, headers=headers,
+            query_params=query_params, **extra
         )
-        return await self._follow(response, follow, extra)
+        return await self._follow(response, follow, headers, extra)
 
-    async def patch(self, path, data="", content_type=_OCTET_STREAM, follow=False, secure=False, **extra):
+    async def patch(self, path, data="", content_type=_OCTET_STREAM, follow=False, secure=False,
+                    *, headers=None, query_params=None, **extra):
         """PATCH ``path`` with ``data``."""
-        response = await RequestFactory.patch(
-            self, path, data=data, content_type=content_type, secure=secure, **extra
+        response = await AsyncRequestFactory.patch(
+            self, path, data=data, content_type=content_type, secure=secure, headers=headers,
+            query_params=query_params, **extra
         )
-        return await self._follow(response, follow, extra)
+        return await self._follow(response, follow, headers, extra)
 
-    async def delete(self, path, data="", content_type=_OCTET_STREAM, follow=False, secure=False, **extra):
+    async def delete(self, path, data="", content_type=_OCTET_STREAM, follow=False, secure=False,
+                     *, headers=None, query_params=None, **extra):
         """DELETE ``path``."""
-        response = await RequestFactory.delete(
-            self, path, data=data, content_type=content_type, secure=secure, **extra
+        response = await AsyncRequestFactory.delete(
+            self, path, data=data, content_type=content_type, secure=secure, headers=headers,
+            query_params=query_params, **extra
         )
-        return await self._follow(response, follow, extra)
+        return await self._follow(response, follow, headers, extra)
 
-    async def trace(self, path, data="", follow=False, secure=False, **extra):
+    async def trace(self, path, data="", follow=False, secure=False, *, headers=None,
+                    query_params=None, **extra):
         """TRACE ``path``."""
-        response = await RequestFactory.trace(self, path, secure=secure, **extra)
-        return await self._follow(response, follow, extra)
+        response = await AsyncRequestFactory.trace(
+            self, path, secure=secure, headers=headers, query_params=query_params, **extra
+        )
+        return await self._follow(response, follow, headers, extra)
 
-    async def _follow(self, response, follow, extra):
+    async def _follow(self, response, follow, headers, extra):
         if follow:
-            response = await self._handle_redirects(response, **extra)
+            extra = dict(extra)
+            extra.pop("QUERY_STRING", None)
+            response = await self._handle_redirects(response, headers=headers, **extra)
         return response
 
-    async def _handle_redirects(self, response, **extra):
+    async def _handle_redirects(self, response, headers=None, **extra):
         """Follow redirects with GET requests: ``Client._handle_redirects``, awaited."""
         response.redirect_chain = []
         while response.status_code in (301, 302, 303, 307):
@@ -182,18 +337,20 @@ class AsyncClient(AsyncRequestFactory, Client):
             redirect_chain.append((response_url, response.status_code))
 
             url = urlsplit(response_url)
+            environ = {}
             if url.scheme:
-                extra["wsgi.url_scheme"] = url.scheme
+                environ["wsgi.url_scheme"] = url.scheme
             if url.hostname:
-                extra["SERVER_NAME"] = url.hostname
+                environ["SERVER_NAME"] = url.hostname
             if url.port:
-                extra["SERVER_PORT"] = str(url.port)
+                environ["SERVER_PORT"] = str(url.port)
 
             path = url.path
             if not path.startswith("/"):
                 path = urljoin(response.request["PATH_INFO"], path)
 
-            response = await self.get(path, QueryDict(url.query), follow=False, **extra)
+            extra[_ENVIRON] = environ
+            response = await self.get(path, QueryDict(url.query), follow=False, headers=headers, **extra)
             response.redirect_chain = redirect_chain
 
             if redirect_chain[-1] in redirect_chain[:-1]:

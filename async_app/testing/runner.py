@@ -91,30 +91,15 @@ def _is_coroutine_function(func):
 def install():
     """Let ``TestContextDecorator`` subclasses decorate coroutine functions (idempotent).
 
-    Django 3.1's ``decorate_callable``: for a coroutine function the wrapper
-    is a coroutine function too, entering the context around the *await*.
+    Django 3.1's ``decorate_callable`` (see
+    :func:`async_app.backports.testcases.install_test_utils`, which ``import
+    async_app`` also applies when Django's test utilities load).
     """
-    from django.test.utils import TestContextDecorator
+    import django.test.utils
 
-    original = TestContextDecorator.decorate_callable
-    if getattr(original, "_async_app_installed", False):
-        return
+    from ..backports.testcases import install_test_utils
 
-    def decorate_callable(self, func):
-        if not _is_coroutine_function(func):
-            return original(self, func)
-
-        @functools.wraps(func)
-        async def inner(*args, **kwargs):
-            with self as context:
-                if self.kwarg_name:
-                    kwargs[self.kwarg_name] = context
-                return await func(*args, **kwargs)
-
-        return inner
-
-    decorate_callable._async_app_installed = True
-    TestContextDecorator.decorate_callable = decorate_callable
+    install_test_utils(django.test.utils)
 
 
 install()

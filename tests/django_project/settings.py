@@ -14,6 +14,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "tests.django_project",
+    # Models of the ported Django 5.2 async tests (tests/django5).
+    "tests.django5",
 ]
 
 MIDDLEWARE = [

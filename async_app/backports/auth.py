@@ -1,0 +1,134 @@
+"""``django.contrib.auth``'s async API (Django 5.0/5.2): ``alogin``, ``request.auser()``, ...
+
+Each awaits Django 1.11's sync function or method run in the view pool, so
+custom backends, user models and signals behave as in sync code.
+"""
+import functools
+
+from .coroutines import add_twins, run_in_pool
+
+__all__ = [
+    "aauthenticate",
+    "aget_user",
+    "alogin",
+    "alogout",
+    "aupdate_session_auth_hash",
+    "auser",
+    "install_auth",
+    "install_auth_middleware",
+    "install_auth_models",
+    "install_backends",
+    "install_base_user",
+]
+
+# Methods of users (PermissionsMixin, AnonymousUser) and of backends with a-twins.
+PERMISSION_TWINS = (
+    "get_user_permissions", "get_group_permissions", "get_all_permissions",
+    "has_perm", "has_perms", "has_module_perms",
+)
+BACKEND_TWINS = ("authenticate", "get_user", "configure_user") + PERMISSION_TWINS
+
+
+async def aauthenticate(request=None, **credentials):
+    """Async ``authenticate()`` (Django 5.0)."""
+    from django.contrib import auth
+
+    return await run_in_pool(auth.authenticate)(request, **credentials)
+
+
+async def alogin(request, user, backend=None):
+    """Async ``login()`` (Django 5.0)."""
+    from django.contrib import auth
+
+    return await run_in_pool(auth.login)(request, user, backend)
+
+
+async def alogout(request):
+    """Async ``logout()`` (Django 5.0)."""
+    from django.contrib import auth
+
+    return await run_in_pool(auth.logout)(request)
+
+
+async def aget_user(request):
+    """Async ``get_user()`` (Django 5.0)."""
+    from django.contrib import auth
+
+    return await run_in_pool(auth.get_user)(request)
+
+
+async def aupdate_session_auth_hash(request, user):
+    """Async ``update_session_auth_hash()`` (Django 5.0)."""
+    from django.contrib import auth
+
+    return await run_in_pool(auth.update_session_auth_hash)(request, user)
+
+
+async def auser(request):
+    """The request's user, loaded in the view pool once (``request.auser()``, Django 5.0)."""
+    if not hasattr(request, "_acached_user"):
+        request._acached_user = await aget_user(request)
+    return request._acached_user
+
+
+def _user_permissions(user, obj):
+    # Django 3.0's PermissionsMixin.get_user_permissions(), which 1.11 lacks.
+    from django.contrib import auth
+
+    permissions = set()
+    for backend in auth.get_backends():
+        if hasattr(backend, "get_user_permissions"):
+            permissions.update(backend.get_user_permissions(user, obj))
+    return permissions
+
+
+async def aget_user_permissions(self, obj=None):
+    """The permissions the user has directly (Django 3.0's ``get_user_permissions``, awaited)."""
+    if self.is_anonymous:
+        return set()
+    return await run_in_pool(_user_permissions)(self, obj)
+
+
+def install_auth(auth):
+    """Add the async functions to ``django.contrib.auth``."""
+    for func in (aauthenticate, alogin, alogout, aget_user, aupdate_session_auth_hash):
+        if not hasattr(auth, func.__name__):
+            setattr(auth, func.__name__, func)
+
+
+def install_base_user(base_user):
+    """``AbstractBaseUser.acheck_password``, ``BaseUserManager.aget_by_natural_key``."""
+    add_twins(base_user.AbstractBaseUser, ("check_password",))
+    add_twins(base_user.BaseUserManager, ("get_by_natural_key",))
+
+
+def install_auth_models(models):
+    """Permission twins on ``PermissionsMixin``/``AnonymousUser``, manager twins."""
+    for cls in (models.PermissionsMixin, models.AnonymousUser):
+        add_twins(cls, PERMISSION_TWINS)
+        if "aget_user_permissions" not in cls.__dict__:
+            cls.aget_user_permissions = aget_user_permissions
+    add_twins(models.UserManager, ("create_user", "create_superuser"))
+    add_twins(models.GroupManager, ("get_by_natural_key",))
+
+
+def install_backends(backends):
+    """a-twins on ``ModelBackend`` (and so its subclasses) and ``RemoteUserBackend``."""
+    for cls in (backends.ModelBackend, backends.RemoteUserBackend):
+        add_twins(cls, BACKEND_TWINS)
+
+
+def install_auth_middleware(middleware):
+    """``AuthenticationMiddleware`` also sets ``request.auser`` (Django 5.0)."""
+    cls = middleware.AuthenticationMiddleware
+    if cls.__dict__.get("_async_app_backport"):  # not inherited: each class once
+        return
+    sync_process_request = cls.process_request
+
+    def process_request(self, request):
+        sync_process_request(self, request)
+        request.auser = functools.partial(auser, request)
+
+    process_request.__doc__ = sync_process_request.__doc__
+    cls.process_request = process_request
+    cls._async_app_backport = True

@@ -1,0 +1,285 @@
+"""async_app.backports beyond Django's own ported tests (tests/django5/).
+
+What is async_app's and not Django's: the switch, the mixed-view warning,
+sync behaviour left alone, the a-methods running in the view pool, and
+the backported names working through the real pipeline.
+"""
+import os
+import subprocess
+import sys
+import threading
+import warnings
+
+import pytest
+from django.conf.urls import url
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
+from django.core.exceptions import ImproperlyConfigured
+from django.http import HttpResponse
+from django.test import override_settings
+from django.utils.deprecation import MiddlewareMixin
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_POST
+from django.views.generic import View
+
+from async_app.backports.views import MixedHandlersWarning
+from async_app.sync import run_until_complete
+from async_app.testing.client import AsyncClient
+from tests.django5.models import SimpleModel
+
+pytest_plugins = ["async_app.testing.pytest_plugin"]
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+class AsyncItemView(View):
+    async def get(self, request):
+        return HttpResponse("item")
+
+    async def post(self, request):
+        return HttpResponse("posted")
+
+
+@csrf_exempt
+async def exempt_post(request):
+    return HttpResponse("exempt")
+
+
+@csrf_protect
+async def protected_post(request):
+    return HttpResponse("protected")
+
+
+@require_POST
+async def post_only(request):
+    return HttpResponse("post only")
+
+
+@login_required
+async def members_only(request):
+    user = await request.auser()
+    return HttpResponse(user.username)
+
+
+urlpatterns = [
+    url(r"^item/$", AsyncItemView.as_view()),
+    url(r"^exempt/$", exempt_post),
+    url(r"^protected/$", protected_post),
+    url(r"^post-only/$", post_only),
+    url(r"^members/$", members_only),
+]
+
+pytestmark = pytest.mark.usefixtures("django_db")
+
+
+def _python(code, **env):
+    environ = dict(os.environ, DJANGO_SETTINGS_MODULE="tests.django_project.settings", **env)
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=environ, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, universal_newlines=True, timeout=120,
+    )
+
+
+PROBE = (
+    "import async_app, django; django.setup(); "
+    "from django.db.models.query import QuerySet; from django.contrib import auth; "
+    "print(hasattr(QuerySet, 'aget'), hasattr(auth, 'alogin'))"
+)
+
+
+@pytest.mark.parametrize("value, expected", [("0", "False False"), ("off", "False False"), ("1", "True True")])
+def test_environment_switch(value, expected):
+    result = _python(PROBE, ASYNC_APP_DJANGO5_API=value)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected
+
+
+def test_as_view_of_a_mixed_view_warns_with_djangos_message_and_view_is_async_raises():
+    class MixedView(View):
+        def get(self, request):
+            return HttpResponse()
+
+        async def post(self, request):
+            return HttpResponse()
+
+    message = "%s HTTP handlers must either be all sync or all async." % MixedView.__qualname__
+    with pytest.warns(MixedHandlersWarning) as record:
+        view = MixedView.as_view()
+    assert message in str(record[0].message)
+    assert record[0].filename == __file__
+    assert callable(view)
+    with pytest.raises(ImproperlyConfigured) as raised:
+        MixedView.view_is_async
+    assert str(raised.value) == message
+
+
+def test_old_style_middleware_mixin_stays_sync():
+    class Old(MiddlewareMixin):
+        def process_request(self, request):
+            return HttpResponse("old")
+
+    middleware = Old()  # MIDDLEWARE_CLASSES style: no get_response
+    assert middleware.async_mode is False
+    assert middleware(object()).content == b"old"
+
+
+def test_orm_a_methods_run_in_the_view_pool_outside_tests():
+    seen = []
+
+    def record(sender, instance, **kwargs):
+        seen.append(threading.current_thread().name)
+
+    from django.db.models.signals import post_save
+
+    post_save.connect(record, sender=SimpleModel)
+    try:
+        async def main():
+            obj = await SimpleModel.objects.acreate(field=7)
+            count = await SimpleModel.objects.filter(field=7).acount()
+            rows = [o.field async for o in SimpleModel.objects.filter(pk=obj.pk)]
+            await obj.adelete()
+            return count, rows
+
+        assert run_until_complete(main()) == (1, [7])
+    finally:
+        post_save.disconnect(record, sender=SimpleModel)
+    assert seen and seen[0].startswith("async_app-view")
+
+
+@override_settings(ROOT_URLCONF="tests.test_backports")
+async def test_async_class_based_view_through_the_pipeline():
+    client = AsyncClient()
+    options = await client.options("/item/")
+    assert options.status_code == 200
+    assert options["Allow"] == "GET, POST, HEAD, OPTIONS"
+    not_allowed = await client.delete("/item/")
+    assert not_allowed.status_code == 405
+    assert (await client.post("/item/")).content == b"posted"
+
+
+@override_settings(ROOT_URLCONF="tests.test_backports")
+async def test_csrf_decorators_on_coroutine_views_through_the_middleware():
+    client = AsyncClient(enforce_csrf_checks=True)
+    assert (await client.post("/exempt/")).status_code == 200
+    assert (await client.post("/protected/")).status_code == 403
+    lenient = AsyncClient()
+    assert (await lenient.get("/post-only/")).status_code == 405
+    assert (await lenient.post("/post-only/")).content == b"post only"
+
+
+@override_settings(ROOT_URLCONF="tests.test_backports")
+async def test_login_required_coroutine_view_uses_request_auser(db_user):
+    client = AsyncClient()
+    anonymous = await client.get("/members/")
+    assert anonymous.status_code == 302
+    assert anonymous.url.startswith("/accounts/login/?next=/members/")
+    await client.aforce_login(db_user)
+    try:
+        member = await client.get("/members/")
+    finally:
+        await client.alogout()  # deletes the session row (the database is shared)
+    assert member.status_code == 200
+    assert member.content == b"backport-user"
+
+
+@pytest.fixture
+def db_user(django_db):
+    user = User.objects.create_user("backport-user", password="pw")
+    yield user
+    user.delete()
+
+
+def test_decorated_sync_views_keep_djangos_own_wrappers():
+    def view(request):
+        return HttpResponse()
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        wrapped = require_POST(view)
+    assert wrapped.__wrapped__ is view
+    assert wrapped.__code__.co_filename.endswith(os.path.join("django", "views", "decorators", "http.py"))
+
+
+def test_assert_no_logs_fails_when_something_is_logged():
+    import logging
+    import unittest
+
+    from django.test import SimpleTestCase
+
+    class Probe(SimpleTestCase):
+        def runTest(self):
+            pass
+
+    probe = Probe()
+    with probe.assertNoLogs("django.request", "WARNING"):
+        logging.getLogger("django.request").info("below the level")
+    with pytest.raises(unittest.TestCase.failureException):
+        with probe.assertNoLogs("django.request", "WARNING"):
+            logging.getLogger("django.request").warning("logged")
+
+
+def test_assert_warns_message_checks_the_text():
+    import unittest
+
+    from django.test import SimpleTestCase
+
+    class Probe(SimpleTestCase):
+        def runTest(self):
+            pass
+
+    probe = Probe()
+    with probe.assertWarnsMessage(UserWarning, "expected text"):
+        warnings.warn("the expected text here", UserWarning)
+    with pytest.raises(unittest.TestCase.failureException):
+        with probe.assertWarnsMessage(UserWarning, "expected text"):
+            warnings.warn("something else", UserWarning)
+
+
+def test_options_and_not_allowed_of_an_async_view_are_coroutines_only_on_a_loop():
+    import asyncio
+
+    from django.http import HttpResponseNotAllowed
+    from django.test import RequestFactory
+
+    request = RequestFactory().post("/")
+    view = AsyncItemView()
+    # No loop (Django 1.11's stock WSGIHandler): the responses themselves.
+    assert isinstance(view.options(request), HttpResponse)
+    assert isinstance(view.http_method_not_allowed(request), HttpResponseNotAllowed)
+
+    async def on_the_loop():
+        options = view.options(request)
+        not_allowed = view.http_method_not_allowed(request)
+        assert asyncio.iscoroutine(options) and asyncio.iscoroutine(not_allowed)
+        return await options, await not_allowed
+
+    options, not_allowed = run_until_complete(on_the_loop())
+    assert options["Allow"] == "GET, POST, OPTIONS"  # no setup(): no HEAD
+    assert isinstance(not_allowed, HttpResponseNotAllowed)
+
+
+def test_docs_examples_are_this_modules_code():
+    import inspect
+    import re
+
+    with open(os.path.join(ROOT, "docs", "django5-api.md")) as f:
+        blocks = re.findall(r"```python\n(.*?)```", f.read(), re.S)
+    source = inspect.getsource(sys.modules[__name__])
+    assert len(blocks) == 2
+    for block in blocks:
+        assert block in source, block
+
+
+def test_aexplain_gives_the_databases_plan():
+    from django.db import connection
+
+    async def main():
+        plan = await SimpleModel.objects.filter(field=1).aexplain()
+        with pytest.raises(ValueError) as unknown:
+            await SimpleModel.objects.aexplain(nonsense=True)
+        return plan, str(unknown.value)
+
+    plan, unknown = run_until_complete(main())
+    assert connection.vendor == "sqlite"
+    assert "SCAN" in plan, plan  # SQLite's EXPLAIN QUERY PLAN of a full-table filter
+    assert unknown == "Unknown options: nonsense"
