@@ -63,8 +63,14 @@ setup(
             "Pillow",
             # so the AiohttpUVLoopWorker tests run on every Python
             "uvloop",
+            # tests/test_drf*.py (the drf extra)
+            "djangorestframework>=3.11,<3.12",
+            "django-filter>=2.0,<2.3",
         ],
         "uvloop": ["uvloop"],
+        # Coroutine handlers in Django REST framework (async_app.drf): DRF
+        # 3.11 and django-filter 2.2 are the last releases for Django 1.11.
+        "drf": ["djangorestframework>=3.11,<3.12", "django-filter>=2.0,<2.3"],
     },
     classifiers=[
         "Framework :: Django :: 1.11",

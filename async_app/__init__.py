@@ -13,6 +13,11 @@ from . import compat as _compat
 
 _compat.apply()
 
+# Coroutine handlers in Django REST framework, once (if ever) it is imported.
+from . import drf as _drf  # noqa: E402
+
+_drf.install()
+
 __version__ = "0.1.0"
 
 # public name -> module that defines it
