@@ -3,6 +3,7 @@ import asyncio
 import os
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.cache import caches
 from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
@@ -13,7 +14,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
-from rest_framework.views import APIView
+from rest_framework.views import APIView, exception_handler
 
 from async_app import database_sync_to_async, http_session
 
@@ -68,6 +69,8 @@ class SyncHello(APIView):
     def get(self, request):
         return Response({"user": request.user.username, "handler": "coroutine",
                          "authenticator": type(request.successful_authenticator).__name__})
+
+    post = Hello.post
 
 
 class GroupOnly(APIView):
@@ -135,6 +138,23 @@ class SyncErrors(APIView):
 
     def get(self, request, kind):
         _raise(kind)
+
+
+def wrapping_exception_handler(exc, context):
+    """An ``EXCEPTION_HANDLER``: DRF's answer, wrapped, naming the view."""
+    response = exception_handler(exc, context)
+    if response is not None:
+        response.data = {"error": response.data, "view": type(context["view"]).__name__}
+    return response
+
+
+class Unguarded(APIView):
+    """A coroutine handler that queries the ORM on the loop itself: the guard still stops it."""
+
+    permission_classes = [AllowAny]
+
+    async def get(self, request):
+        return Response({"users": User.objects.count()})
 
 
 @api_view(["GET", "POST"])
