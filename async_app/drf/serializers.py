@@ -11,7 +11,7 @@ serializer defines its own ``acreate``/``aupdate``: then it checks what
 """
 from ..db import database_sync_to_async
 
-__all__ = ["AsyncSerializerMethods", "patch"]
+__all__ = ["AsyncListSerializerMethods", "AsyncSerializerMethods", "patch"]
 
 
 def _in_pool(func, *args, **kwargs):
@@ -36,8 +36,7 @@ class AsyncSerializerMethods:
 
     async def asave(self, **kwargs):
         """``save(**kwargs)``, awaiting the serializer's own ``acreate``/``aupdate`` if it has them."""
-        cls = type(self)
-        if cls.acreate is AsyncSerializerMethods.acreate and cls.aupdate is AsyncSerializerMethods.aupdate:
+        if not _defines_async_save(self):
             return await _in_pool(self.save, **kwargs)
         assert hasattr(self, "_errors"), "You must call `.is_valid()` before calling `.asave()`."
         assert not self.errors, "You cannot call `.asave()` on a serializer with invalid data."
@@ -72,9 +71,27 @@ class AsyncSerializerMethods:
         return await _in_pool(self.update, instance, validated_data)
 
 
+class AsyncListSerializerMethods:
+    """Added to ``rest_framework.serializers.ListSerializer``."""
+
+    async def acreate(self, validated_data):
+        """The child's ``acreate`` for each item (adrf's), else DRF's ``create`` in one hop."""
+        if not _defines_async_save(self.child):
+            return await _in_pool(self.create, validated_data)
+        return [await self.child.acreate(attrs) for attrs in validated_data]
+
+
+def _defines_async_save(serializer):
+    """Whether ``serializer`` (a ListSerializer: its child) has its own acreate or aupdate."""
+    cls = type(getattr(serializer, "child", serializer))
+    return cls.acreate is not AsyncSerializerMethods.acreate or cls.aupdate is not AsyncSerializerMethods.aupdate
+
+
 def patch(module):
     """Adapt ``rest_framework.serializers``."""
     base = module.BaseSerializer
     for name in ("adata", "ais_valid", "asave", "acreate", "aupdate"):
         if name not in base.__dict__:
             setattr(base, name, AsyncSerializerMethods.__dict__[name])
+    if "acreate" not in module.ListSerializer.__dict__:
+        module.ListSerializer.acreate = AsyncListSerializerMethods.__dict__["acreate"]

@@ -42,7 +42,15 @@ class DatabaseCacheThrottle(UserRateThrottle):
     """Three requests a minute per user, counted in the database cache."""
 
     cache = caches["drf_db"]
+    scope = "user-db"
     rate = "3/min"
+
+
+class ItemThrottle(DatabaseCacheThrottle):
+    """Eight requests a minute per user (the viewset's)."""
+
+    scope = "items"
+    rate = "8/min"
 
 
 class Hello(APIView):
@@ -187,7 +195,7 @@ class ItemViewSet(viewsets.ModelViewSet):
     serializer_class = ItemSerializer
     authentication_classes = [TokenAuthentication, SessionAuthentication]
     permission_classes = [IsAuthenticated]
-    throttle_classes = [DatabaseCacheThrottle]
+    throttle_classes = [ItemThrottle]
     pagination_class = TwoPerPage
     filter_backends = [DjangoFilterBackend]
     filterset_fields = ["name"]
