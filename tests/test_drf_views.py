@@ -184,3 +184,20 @@ def test_coroutine_handlers_under_gunicorn(drf_server):
     codes = [http(server, "GET", "/drf/throttled/")[0] for _ in range(4)]
     assert codes == [200, 200, 200, 429]
     assert "SynchronousOnlyOperation" not in server.log()
+
+
+def test_docs_examples_are_tested_code():
+    import inspect
+    import os
+    import re
+
+    from tests import drf_fixtures
+    from tests.drf_app import views
+    from tests.gunicorn_fixture import ROOT
+
+    with open(os.path.join(ROOT, "docs", "drf.md")) as f:
+        blocks = re.findall(r"```python\n(.*?)```", f.read(), re.S)
+    sources = inspect.getsource(views) + inspect.getsource(drf_fixtures)
+    assert len(blocks) >= 6
+    for block in blocks:
+        assert block in sources, "docs/drf.md example not found verbatim in the tested code:\n" + block
