@@ -183,6 +183,20 @@ def test_coroutine_handlers_under_gunicorn(drf_server):
     assert status == 500 and b"boom" not in body
     codes = [http(server, "GET", "/drf/throttled/")[0] for _ in range(4)]
     assert codes == [200, 200, 200, 429]
+    # DRF's checks run on the loop's thread, as sync code, like middleware hooks.
+    threads = json.loads(http(server, "GET", "/drf/where-checks-run/")[2])
+    assert threads["checks"] == threads["handler"] and not threads["handler"].startswith("async_app-")
+    assert "SynchronousOnlyOperation" not in server.log()
+
+
+def test_checks_in_the_bridge_pool_with_middleware_in_threads(drf_server):
+    server = drf_server(env={"DJANGO_SETTINGS_MODULE": "tests.drf_app.threads_settings"})
+    threads = json.loads(http(server, "GET", "/drf/where-checks-run/")[2])
+    assert threads["checks"].startswith("async_app-bridge") and not threads["handler"].startswith("async_app-")
+    status, _, body = http(server, "GET", "/drf/group-only/")
+    assert status == 403  # gus is in no group: the permission queried, in a bridge thread
+    assert http(server, "GET", "/drf/hello/", token="bad")[0] == 403
+    assert [http(server, "GET", "/drf/items/", token=None)[0]] == [401]
     assert "SynchronousOnlyOperation" not in server.log()
 
 

@@ -15,6 +15,7 @@ urlpatterns = [
     url(r"^coroutine-hello/$", views.CoroutineHello.as_view()),
     url(r"^errors/(?P<kind>\w+)/$", views.Errors.as_view()),
     url(r"^sync-errors/(?P<kind>\w+)/$", views.SyncErrors.as_view()),
+    url(r"^where-checks-run/$", views.WhereChecksRun.as_view()),
     url(r"^unguarded/$", views.Unguarded.as_view()),
     url(r"^function/$", views.function_view),
     url(r"^generator-function/$", views.generator_function_view),

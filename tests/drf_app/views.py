@@ -1,6 +1,7 @@
 """Every coroutine handler kind of DRF 3.11, with their sync twins for comparison."""
 import asyncio
 import os
+import threading
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -146,6 +147,24 @@ class SyncErrors(APIView):
 
     def get(self, request, kind):
         _raise(kind)
+
+
+class ThreadNotingTokenAuthentication(TokenAuthentication):
+    """TokenAuthentication that notes the thread it ran in on the request."""
+
+    def authenticate(self, request):
+        request.checks_thread = threading.current_thread().name
+        return super().authenticate(request)
+
+
+class WhereChecksRun(APIView):
+    """Answers the threads of the authentication and of the coroutine handler."""
+
+    authentication_classes = [ThreadNotingTokenAuthentication]
+    permission_classes = [IsAuthenticated]
+
+    async def get(self, request):
+        return Response({"checks": request.checks_thread, "handler": threading.current_thread().name})
 
 
 def wrapping_exception_handler(exc, context):
