@@ -10,6 +10,8 @@ import json
 import pytest
 from django.test import override_settings
 
+pytest_plugins = ["async_app.testing.pytest_plugin"]
+
 from async_app import SynchronousOnlyOperation
 from async_app.handler import is_async_view
 from tests.drf_fixtures import (  # noqa: F401
@@ -163,6 +165,37 @@ def test_pipeline_sees_which_methods_are_coroutines():
     item = resolve("/drf/items/1/").func
     assert is_async_view(item, "GET") and not is_async_view(item, "PUT") and not is_async_view(item, "DELETE")
     assert is_async_view(resolve("/drf/items/stats/").func, "GET")
+
+
+async def test_cancelling_a_coroutine_handler_is_not_turned_into_a_response():
+    import asyncio
+
+    from rest_framework.permissions import AllowAny
+    from rest_framework.response import Response
+    from rest_framework.test import APIRequestFactory
+    from rest_framework.views import APIView
+
+    started, handled = asyncio.Event(), []
+
+    class Slow(APIView):
+        authentication_classes = []
+        permission_classes = [AllowAny]
+
+        async def get(self, request):
+            started.set()
+            await asyncio.sleep(30)
+            return Response({})
+
+        def handle_exception(self, exc):
+            handled.append(exc)
+            return super().handle_exception(exc)
+
+    task = asyncio.ensure_future(Slow.as_view()(APIRequestFactory().get("/")))
+    await asyncio.wait_for(started.wait(), 5)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert handled == []
 
 
 # --- under gunicorn -----------------------------------------------------------
