@@ -69,8 +69,9 @@ async def run_framework_code(func):
 async def async_dispatch(self, request, *args, **kwargs):
     """DRF's ``APIView.dispatch`` for a coroutine handler (adrf's name).
 
-    A sync handler reached here (``dispatch`` chose by another method's
-    handler in a subclass) runs in the view pool.
+    A sync handler reached here (a subclass's own ``dispatch`` called this,
+    or tools/drf_suite.py --coroutine-dispatch sends every view here) runs in
+    the view pool.
     """
     self.args = args
     self.kwargs = kwargs
