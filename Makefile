@@ -61,12 +61,13 @@ django-suite: venv $(DJANGO_SRC)/tests/runtests.py
 # tag's tests/, which the sdist lacks) with every test-client request through
 # AsyncDjangoApplication: once as is, once with every APIView.dispatch taking
 # the coroutine handlers' path (async_dispatch). Own venv: the suite needs
-# pytest<8 and pytest-django 3.x, which must not reach the project's venv.
+# pytest<8 and pytest-django 3.x, which must not reach the project's venv
+# (coreapi imports pkg_resources: setuptools, absent from 3.12+ venvs).
 DRF_SUITE_PYTHON ?= $(PYTHON)
 DRF_SUITE_VENV ?= .cache/drf/venv
 DRF_SRC := .cache/drf/django-rest-framework-3.11.2
 DRF_SUITE_DEPS := 'pytest<8' 'pytest-django>=3.5,<4' 'coreapi==2.3.1' 'coreschema==0.0.4' uritemplate \
-	pyyaml 'markdown==3.1.1' 'pygments==2.4.2'
+	pyyaml 'markdown==3.1.1' 'pygments==2.4.2' 'setuptools<81'
 
 $(DRF_SUITE_VENV)/.installed: setup.py async_app/compat.py async_app/async_app_compat.pth
 	test -x $(DRF_SUITE_VENV)/bin/python || $(DRF_SUITE_PYTHON) -m venv $(DRF_SUITE_VENV)
