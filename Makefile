@@ -59,6 +59,33 @@ django-suite: venv $(DJANGO_SRC)/tests/runtests.py
 	ASYNC_APP_SYNC_FAST_PATH=0 $(PY) tools/django_suite.py $(DJANGO_SRC)/tests $(DJANGO_SUITE_LABELS) --parallel 2
 	ASYNC_APP_ALL_OPAQUE=1 $(PY) tools/django_suite.py $(DJANGO_SRC)/tests $(DJANGO_SUITE_LABELS) --parallel 2
 
+# Django REST framework 3.11.2's own tests (tools/drf-3.11.2-tests.tar.gz: the
+# tag's tests/, which the sdist lacks) with every test-client request through
+# AsyncDjangoApplication: once as is, once with every APIView.dispatch taking
+# the coroutine handlers' path (async_dispatch). Own venv: the suite needs
+# pytest<8 and pytest-django 3.x, which must not reach the project's venv
+# (coreapi imports pkg_resources: setuptools, absent from 3.12+ venvs).
+DRF_SUITE_PYTHON ?= $(PYTHON)
+DRF_SUITE_VENV ?= .cache/drf/venv
+DRF_SRC := .cache/drf/django-rest-framework-3.11.2
+DRF_SUITE_DEPS := 'pytest<8' 'pytest-django>=3.5,<4' 'coreapi==2.3.1' 'coreschema==0.0.4' uritemplate \
+	pyyaml 'markdown==3.1.1' 'pygments==2.4.2' 'setuptools<81'
+
+$(DRF_SUITE_VENV)/.installed: setup.py async_app/compat.py async_app/async_app_compat.pth
+	test -x $(DRF_SUITE_VENV)/bin/python || $(DRF_SUITE_PYTHON) -m venv $(DRF_SUITE_VENV)
+	$(DRF_SUITE_VENV)/bin/python -m pip install -q '.[drf]' $(DRF_SUITE_DEPS)
+	touch $@
+
+$(DRF_SRC)/tests/conftest.py: tools/drf-3.11.2-tests.tar.gz
+	mkdir -p .cache/drf
+	tar xzf $< -C .cache/drf
+	touch $@
+
+.PHONY: drf-suite
+drf-suite: $(DRF_SUITE_VENV)/.installed $(DRF_SRC)/tests/conftest.py
+	$(DRF_SUITE_VENV)/bin/python tools/drf_suite.py $(DRF_SRC) -q -W ignore
+	$(DRF_SUITE_VENV)/bin/python tools/drf_suite.py $(DRF_SRC) --coroutine-dispatch -q -W ignore
+
 # Benchmark (bench/run.py): async_app's worker against gunicorn's sync and
 # gthread workers, wrk as the load generator (Debian's package).
 bench: venv

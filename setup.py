@@ -101,6 +101,9 @@ setup(
             "uvloop",
             # montage and Django's suite on PostgreSQL (async_app[postgres])
             "psycopg2-binary>=2.8.6,<3",
+            # tests/test_drf*.py (the drf extra)
+            "djangorestframework>=3.11,<3.12",
+            "django-filter>=2.0,<2.3",
         ],
         "uvloop": ["uvloop"],
         # Django 1.11's PostgreSQL backend; pip picks the newest 2.9.x this
@@ -108,6 +111,9 @@ setup(
         # work with Django 1.11. Projects that build psycopg2 from source can
         # install ``psycopg2`` instead: the shims serve both.
         "postgres": ["psycopg2-binary>=2.8.6,<3"],
+        # Coroutine handlers in Django REST framework (async_app.drf): DRF
+        # 3.11 and django-filter 2.2 are the last releases for Django 1.11.
+        "drf": ["djangorestframework>=3.11,<3.12", "django-filter>=2.0,<2.3"],
     },
     classifiers=[
         "Framework :: Django :: 1.11",

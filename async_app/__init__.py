@@ -17,6 +17,11 @@ from . import backports as _backports  # noqa: E402
 
 _backports.apply()
 
+# Coroutine handlers in Django REST framework, once (if ever) it is imported.
+from . import drf as _drf  # noqa: E402
+
+_drf.install()
+
 __version__ = "0.1.0"
 
 # public name -> module that defines it

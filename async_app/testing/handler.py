@@ -1,4 +1,6 @@
 """AsyncClientHandler: Django's test client, through the coroutine pipeline."""
+import inspect
+
 from django.core.handlers.base import BaseHandler
 from django.core.signals import request_finished, request_started
 from django.core.handlers.wsgi import WSGIRequest
@@ -62,6 +64,15 @@ class AsyncClientHandler(ClientHandler):
         self._application = None
         return self.application
 
+    def get_response(self, request):
+        """The application's ``get_response(request)`` coroutine (awaited by the caller).
+
+        ``ClientHandler`` subclasses that override ``get_response`` to adjust
+        the request and return ``super().get_response(request)`` (DRF's
+        ``ForceAuthClientHandler``) keep working: what they return is awaited.
+        """
+        return self.application.get_response(request)
+
     def __call__(self, environ):
         return run_until_complete(self._handle_and_drain(environ))
 
@@ -86,7 +97,9 @@ class AsyncClientHandler(ClientHandler):
         request._dont_enforce_csrf_checks = not self.enforce_csrf_checks
 
         with inline_mode():
-            response = await application.get_response(request)
+            response = self.get_response(request)
+            while inspect.isawaitable(response):
+                response = await response
 
         conditional_content_removal(request, response)
         response.wsgi_request = request

@@ -16,6 +16,11 @@ INSTALLED_APPS = [
     "tests.django_project",
     # Models of the ported Django 5.2 async tests (tests/django5).
     "tests.django5",
+    # Django REST framework (the async_app[drf] extra): tests/test_drf*.py
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "tests.drf_app",
 ]
 
 MIDDLEWARE = [
@@ -63,3 +68,9 @@ USE_I18N = True
 
 SECURE_PROXY_SSL_HEADER = None
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
+
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # DRF throttles counted in the database (tests/test_drf*.py)
+    "drf_db": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "drf_throttle_cache"},
+}

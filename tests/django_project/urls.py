@@ -34,4 +34,5 @@ urlpatterns += [
     url(r"^async/spawns/$", views.async_spawns, name="async_spawns"),
     url(r"^async/kwargs/(?P<name>\w+)/$", views.async_resolver_kwargs, name="async_kwargs"),
     url(r"^toolkit/", include("tests.django_project.toolkit_urls")),
+    url(r"^drf/", include("tests.drf_app.urls")),
 ]
