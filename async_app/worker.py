@@ -39,7 +39,7 @@ from gunicorn import SERVER
 from gunicorn import sock as gsock
 from gunicorn.workers import base
 
-from . import sync
+from . import shutdown, sync
 from .wsgi import Pump, RequestError, Response, WSGIEnviron, max_header_fields, read_body
 
 __all__ = ["AiohttpWorker", "AiohttpUVLoopWorker"]
@@ -436,6 +436,9 @@ class AiohttpWorker(base.Worker):
         grace = 0.0 if self._quick else float(self.cfg.graceful_timeout)
         margin = min(1.0, 0.25 * grace) if grace else 0.5
         deadline = loop.time() + grace - margin
+        if not self._quick:
+            # Open streams: told now, closed after the stream grace period.
+            shutdown.begin(min(shutdown.grace_period(), max(grace - margin, 0.0)))
         linger_until = loop.time() + min(STOP_KEEPALIVE_LINGER, max(self.cfg.keepalive, 0))
         while self.connections and loop.time() < deadline:
             self.notify()
@@ -457,7 +460,8 @@ class AiohttpWorker(base.Worker):
             await asyncio.wait(pending, timeout=0.8 * margin)
 
     async def _finish_background(self, deadline):
-        """Wait for work spawned by views, then close the shared HTTP client.
+        """Wait for work spawned by views, then close the shared HTTP client
+        and the pub/sub connections.
 
         Only if the application imported those tools: nothing can have been
         spawned or opened otherwise.
@@ -465,7 +469,8 @@ class AiohttpWorker(base.Worker):
         loop = self.loop
         for module_name, func_name, takes_timeout in (
                 ("async_app.tasks", "wait_spawned", True),
-                ("async_app.http", "close_http_session", False)):
+                ("async_app.http", "close_http_session", False),
+                ("async_app.pubsub", "close", False)):
             module = sys.modules.get(module_name)
             func = getattr(module, func_name, None)
             if func is None:
@@ -650,7 +655,7 @@ class AiohttpWorker(base.Worker):
             if resp.early:
                 await resp.write_early()
             if hasattr(result, "__aiter__"):
-                async for chunk in result:
+                async for chunk in shutdown.until_shutdown(result):
                     await resp.write(chunk)
             else:
                 pump = resp.pump = Pump(self.loop)
