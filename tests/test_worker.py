@@ -593,6 +593,39 @@ def test_client_disconnect_cancels_django_view_and_request_finished_fires_once(d
     assert log.count("request_finished") - before == 1
 
 
+def _disconnect_during_slow_read(server, path, name, size):
+    """POST a body, hang up while the sync view sleeps; return what it read."""
+    sock = server.connect()
+    sock.sendall(b"POST %s?s=1&name=%s HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n"
+                 b"Content-Type: application/octet-stream\r\n\r\n%s"
+                 % (path.encode(), name.encode(), size, b"x" * size))
+    time.sleep(0.4)
+    sock.close()
+    assert wait_for(lambda: any(e.startswith("read-") and name in e for e in events(server)),
+                    timeout=10)
+    return [e for e in events(server) if e.startswith("read-") and name in e]
+
+
+def test_sync_app_reads_its_whole_body_after_the_client_left(sync_server):
+    # 5000 bytes: beyond this server's spool size, so wsgi.input is a temporary file.
+    assert _disconnect_during_slow_read(sync_server, "/slow-read", "gone1", 5000) == [
+        "read-gone1-5000"]
+
+
+@pytest.mark.parametrize("middleware", ["plain", "function"])
+def test_sync_django_view_reads_its_whole_body_after_the_client_left(
+        middleware, django_server, gunicorn_server, tmp_path):
+    server = django_server
+    if middleware == "function":
+        server = gunicorn_server(DJANGO_APP, threads=4, env=dict(
+            _events_env(str(tmp_path)), WORKER_DJANGO_FUNCTION_MIDDLEWARE="1"))
+        status, headers, _ = get(server, "/")
+        assert status == 200 and headers.getheader("X-Function-Middleware") == "ran"
+    name = "gone-" + middleware
+    assert _disconnect_during_slow_read(server, "/sync-slow-read/", name, 3000) == [
+        "read-%s-3000" % name]
+
+
 # --- concurrency ----------------------------------------------------------------------
 
 

@@ -29,6 +29,16 @@ def record(event):
             f.write("%s %d\n" % (event, os.getpid()))
 
 
+def record_body_read(stream, name):
+    """Read all of ``stream``; record ``read-NAME-LENGTH``, or ``read-error-NAME``."""
+    try:
+        data = stream.read()
+    except ValueError:  # "I/O operation on closed file"
+        record("read-error-%s" % name)
+        raise
+    record("read-%s-%d" % (name, len(data)))
+
+
 def _jsonable_environ(environ):
     return {k: v for k, v in environ.items() if isinstance(v, (str, int, bool))}
 
@@ -81,6 +91,11 @@ def sync_app(environ, start_response):
         body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
         return _text(start_response, "%d %s" % (len(body), body[:64].decode("latin-1")),
                      extra=[("X-Content-Length", environ.get("CONTENT_LENGTH", "-"))])
+    if path == "/slow-read":
+        # Reads its body only after a while (the client may be gone by then).
+        time.sleep(float(params.get("s", "1")))
+        record_body_read(environ["wsgi.input"], params.get("name", "x"))
+        return _text(start_response, "read")
     if path == "/errors":
         environ["wsgi.errors"].write("note-for-the-error-log\n")
         environ["wsgi.errors"].flush()

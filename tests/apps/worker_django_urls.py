@@ -6,7 +6,7 @@ import time
 from django.conf.urls import url
 from django.http import HttpResponse
 
-from tests.apps.worker_apps import record
+from tests.apps.worker_apps import record, record_body_read
 
 
 def _seconds(request):
@@ -21,6 +21,13 @@ async def async_sleep(request):
 def sync_sleep(request):
     time.sleep(_seconds(request))
     return HttpResponse("sync slept")
+
+
+def sync_slow_read(request):
+    """Reads its body only after a while (the client may be gone by then)."""
+    time.sleep(_seconds(request))
+    record_body_read(request, request.GET.get("name", "x"))
+    return HttpResponse("read")
 
 
 def secure(request):
@@ -69,6 +76,7 @@ urlpatterns = [
     url(r"^$", index),
     url(r"^async-sleep/$", async_sleep),
     url(r"^sync-sleep/$", sync_sleep),
+    url(r"^sync-slow-read/$", sync_slow_read),
     url(r"^secure/$", secure),
     url(r"^async-secure/$", async_secure),
     url(r"^async-cancel/$", async_cancel),
