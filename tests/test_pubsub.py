@@ -7,6 +7,7 @@ recover and that the log says so.
 """
 import asyncio
 import logging
+import os
 import threading
 import time
 
@@ -185,3 +186,50 @@ def test_subscribers_recover_after_the_server_restarts(backend_server, caplog):
     kind = "PostgreSQL" if "postgres" in backend_server.url else "Redis"
     assert sum("lost the connection to %s" % kind in m for m in messages) == 2, messages
     assert sum("reconnected to %s" % kind in m for m in messages) == 2, messages
+
+
+# --------------------------------------------------------------------------
+# docs/pubsub.md's examples are this code
+
+
+async def announce_upload(photo_id):
+    await pubsub.publish("photos", {"type": "upload", "id": photo_id})
+
+
+async def first_uploads(count):
+    seen = []
+    async with pubsub.subscribe("photos") as subscription:
+        async for message in subscription:
+            seen.append(message["id"])
+            if len(seen) == count:
+                return seen
+
+
+def test_the_docs_example_delivers(monkeypatch):
+    monkeypatch.delenv("ASYNC_APP_PUBSUB_URL", raising=False)
+    pubsub.configure()
+
+    async def scenario():
+        listener = asyncio.ensure_future(first_uploads(2))
+        await asyncio.sleep(0.05)
+        for photo_id in (1, 2, 3):
+            await announce_upload(photo_id)
+        return await asyncio.wait_for(listener, 5)
+
+    assert run(scenario()) == [1, 2]
+
+
+def test_docs_examples_are_tested_code():
+    import inspect
+    import re
+    import sys
+
+    from tests import test_shutdown
+    from tests.gunicorn_fixture import ROOT
+
+    with open(os.path.join(ROOT, "docs", "pubsub.md")) as f:
+        blocks = re.findall(r"```python\n(.*?)```", f.read(), re.S)
+    sources = inspect.getsource(sys.modules[__name__]) + inspect.getsource(test_shutdown)
+    assert len(blocks) >= 2
+    for block in blocks:
+        assert block in sources, "docs example not found verbatim in the tested code:\n" + block

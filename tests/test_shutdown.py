@@ -17,6 +17,7 @@ import time
 import aiohttp
 import pytest
 
+import async_app
 from async_app import shutdown
 from async_app.sync import run_until_complete
 from tests.test_montage import MontageServer
@@ -97,6 +98,23 @@ def test_a_stream_between_items_stops_at_the_deadline(fresh_signal):
 
     count, elapsed = run_until_complete(scenario())
     assert count > 3 and 0.15 <= elapsed < 1.0, (count, elapsed)
+
+
+async def ticks():
+    """Streamed until the worker stops, then a last line."""
+    while not async_app.shutting_down():
+        yield b"tick\n"
+        await asyncio.sleep(0.1)
+    yield b"bye\n"
+
+
+def test_the_docs_example_says_bye(fresh_signal):
+    async def scenario():
+        asyncio.get_event_loop().call_later(0.25, shutdown.begin, 5)
+        return [chunk async for chunk in shutdown.until_shutdown(ticks())]
+
+    chunks = run_until_complete(scenario())
+    assert chunks[-1] == b"bye\n" and set(chunks[:-1]) == {b"tick\n"} and len(chunks) >= 2
 
 
 # --------------------------------------------------------------------------
