@@ -25,7 +25,7 @@ from tests.gunicorn_fixture import gunicorn_server  # noqa: F401  (fixture)
 
 THREADS = 4
 BRIDGE_THREADS = 6
-ROUNDS = 3
+ROUNDS = 2
 PER_KIND = 30
 
 

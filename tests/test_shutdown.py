@@ -199,36 +199,40 @@ def test_sigterm_with_100_streams_and_200_requests_exits_in_about_2_s(montage):
           % (exited, STREAMS, REQUESTS))
     assert answers == [(200, "Hello world!")] * REQUESTS
     assert all(tail.endswith(SHUTDOWN_HINT) for tail in tails), set(tails)
-    assert exited < 3.0, exited
+    # Measured 0.9-1.3 s on an idle machine (the requests have ~0.5 s left,
+    # the streams end at once); the bound leaves room for a loaded 2-core
+    # CI. Without the shutdown signal each stream would hold the worker for
+    # montage's graceful_timeout, 30 s.
+    assert exited < 4.0, exited
 
 
 def test_sighup_and_max_requests_end_the_old_workers_streams(montage):
-    reloaded = montage(WORKERS="1")
-    recycled = montage(WORKERS="1", GUNICORN_CMD_ARGS="--max-requests 4")
+    server = montage(WORKERS="1", GUNICORN_CMD_ARGS="--max-requests 4")
+    base = server.url
 
     async def scenario():
         async with client_session() as session:
-            for server in (reloaded, recycled):
-                await ready(session, server.url)
+            await ready(session, base)
             # SIGHUP: the arbiter starts a new worker and stops the old one.
-            stream = await open_stream(session, reloaded.url)
+            stream = await open_stream(session, base)
             signalled = time.monotonic()
-            reloaded.process.send_signal(signal.SIGHUP)
+            server.process.send_signal(signal.SIGHUP)
             tail = await asyncio.wait_for(read_to_end(stream), 30)
             hup = time.monotonic() - signalled
-            again = await open_stream(session, reloaded.url)  # the new worker serves
-            again.close()
-            # max_requests: the 4th request (ready() made one) recycles the worker.
-            stream2 = await open_stream(session, recycled.url)
-            await hello(session, recycled.url)
+            # max_requests: the new worker's 4th request recycles it.
+            stream2 = await open_stream(session, base)
+            await hello(session, base)
+            await hello(session, base)
             started = time.monotonic()
-            await hello(session, recycled.url)
+            await hello(session, base)
             tail2 = await asyncio.wait_for(read_to_end(stream2), 30)
             recycle = time.monotonic() - started
             return tail, hup, tail2, recycle
 
     tail, hup, tail2, recycle = run_until_complete(scenario())
-    print("SIGHUP ended the old worker's stream after %.2f s; max_requests after %.2f s" % (hup, recycle))
+    print("SIGHUP ended the old worker's stream after %.2f s; max_requests after %.2f s"
+          % (hup, recycle))
     assert tail.endswith(SHUTDOWN_HINT) and tail2.endswith(SHUTDOWN_HINT)
     assert hup < 5.0 and recycle < 5.0, (hup, recycle)
-    assert reloaded.process.poll() is None
+    assert server.process.poll() is None
+    assert server.output().count("Autorestarting worker after current request") == 1
