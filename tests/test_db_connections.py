@@ -23,6 +23,8 @@ import pytest
 from async_app.sync import run_until_complete
 from tests.gunicorn_fixture import gunicorn_server  # noqa: F401  (fixture)
 
+pytestmark = pytest.mark.cluster
+
 THREADS = 4
 BRIDGE_THREADS = 6
 ROUNDS = 2

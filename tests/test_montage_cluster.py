@@ -24,6 +24,8 @@ import pytest
 
 from tests.test_montage import MontageServer, http_session, png_bytes, read_event, run, upload
 
+pytestmark = pytest.mark.cluster
+
 STREAMS_PER_MASTER = 6
 NO_TIMEOUT = aiohttp.ClientTimeout(total=None)
 

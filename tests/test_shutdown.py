@@ -175,6 +175,7 @@ async def hello(session, base):
         return response.status, await response.text()
 
 
+@pytest.mark.cluster
 def test_sigterm_with_100_streams_and_200_requests_exits_in_about_2_s(montage):
     server = montage(WORKERS="1")
     base = server.url
@@ -206,6 +207,7 @@ def test_sigterm_with_100_streams_and_200_requests_exits_in_about_2_s(montage):
     assert exited < 4.0, exited
 
 
+@pytest.mark.cluster
 def test_sighup_and_max_requests_end_the_old_workers_streams(montage):
     server = montage(WORKERS="1", GUNICORN_CMD_ARGS="--max-requests 4")
     base = server.url
