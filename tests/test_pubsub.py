@@ -104,7 +104,23 @@ def test_close_ends_iteration_and_limits_are_enforced():
     assert seen == [] and channels == {}
 
 
-def test_default_broker_follows_the_setting(monkeypatch, settings_url=None):
+def test_a_subscription_cancelled_while_starting_is_not_left_behind():
+    broker = pubsub.Broker("memory://")
+
+    async def scenario():
+        subscription = broker.subscribe("c")
+        task = asyncio.ensure_future(subscription.start())
+        await asyncio.sleep(0)  # now waiting for the backend's confirmation
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await asyncio.sleep(0.01)
+        return broker.hub(asyncio.get_event_loop()).channels, subscription._closed
+
+    assert run(scenario()) == ({}, True)
+
+
+def test_default_broker_follows_the_setting(monkeypatch):
     from django.test import override_settings
 
     with override_settings(ASYNC_APP_PUBSUB_URL="redis://127.0.0.1:1/0"):
