@@ -189,22 +189,27 @@ def test_sigterm_with_100_streams_and_200_requests_exits_in_about_2_s(montage):
             signalled = time.monotonic()
             server.process.send_signal(signal.SIGTERM)
             answers = await asyncio.wait_for(asyncio.gather(*requests), 30)
+            answered = time.monotonic() - signalled
             tails = await asyncio.wait_for(asyncio.gather(*[read_to_end(s) for s in streams]), 30)
+            ended = time.monotonic() - signalled
             loop = asyncio.get_event_loop()
             await loop.run_in_executor(None, server.process.wait, 30)
             exited = time.monotonic() - signalled
-            return answers, tails, exited
+            return answers, tails, (answered, ended, exited)
 
-    answers, tails, exited = run_until_complete(scenario())
-    print("SIGTERM -> master exited after %.2f s (%d streams, %d in-flight 1 s requests)"
-          % (exited, STREAMS, REQUESTS))
+    answers, tails, (answered, ended, exited) = run_until_complete(scenario())
+    print("SIGTERM -> requests answered after %.2f s, streams ended after %.2f s, master exited "
+          "after %.2f s (%d streams, %d in-flight 1 s requests)"
+          % (answered, ended, exited, STREAMS, REQUESTS))
     assert answers == [(200, "Hello world!")] * REQUESTS
     assert all(tail.endswith(SHUTDOWN_HINT) for tail in tails), set(tails)
-    # Measured 0.9-1.3 s on an idle machine (the requests have ~0.5 s left,
-    # the streams end at once); the bound leaves room for a loaded 2-core
-    # CI. Without the shutdown signal each stream would hold the worker for
-    # montage's graceful_timeout, 30 s.
-    assert exited < 4.0, exited
+    # Measured 0.9-1.8 s (the requests have ~0.5 s left, the streams end at
+    # once). When the requests are answered depends on the machine's load;
+    # what the streams must not do is hold the exit after that. Without the
+    # shutdown signal each would hold the worker for montage's
+    # graceful_timeout, 30 s.
+    assert exited - answered < 1.5, (answered, exited)
+    assert exited < 5.0, exited
 
 
 @pytest.mark.cluster
