@@ -54,6 +54,7 @@ __all__ = [
     "Subscription",
     "close",
     "configure",
+    "default_broker",
     "publish",
     "subscribe",
 ]
