@@ -31,12 +31,13 @@ NO_TIMEOUT = aiohttp.ClientTimeout(total=None)
 
 
 @pytest.fixture(params=["postgres", "redis"])
-def cluster(request, tmp_path, postgres_server):
+def cluster(request, tmp_path, restartable_postgres_server):
     """Two montage masters (WORKERS=3) on one PostgreSQL database, events via ``request.param``."""
+    postgres_server = restartable_postgres_server
     database = "montage_%s" % uuid.uuid4().hex[:8]
     postgres_server.psql("CREATE DATABASE %s" % database, dbname="postgres")
     database_url = "postgres://%s@127.0.0.1:%d/%s" % (postgres_server.user, postgres_server.port, database)
-    backend = postgres_server if request.param == "postgres" else request.getfixturevalue("redis_server")
+    backend = postgres_server if request.param == "postgres" else request.getfixturevalue("restartable_redis_server")
     media = str(tmp_path / "media")
     servers = []
     try:

@@ -139,8 +139,8 @@ def test_default_broker_follows_the_setting(monkeypatch):
 
 @pytest.fixture(params=["postgres", "redis"])
 def backend_server(request):
-    """A session-wide PostgreSQL or Redis server (tests/services.py)."""
-    return request.getfixturevalue(request.param + "_server")
+    """A session-wide PostgreSQL or Redis server (tests/services.py) that tests may restart."""
+    return request.getfixturevalue("restartable_%s_server" % request.param)
 
 
 def test_message_reaches_subscribers_of_every_broker(backend_server):
