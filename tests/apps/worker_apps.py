@@ -4,7 +4,8 @@
 pool); ``coro_app`` is an object with ``async def __call__(environ,
 start_response)`` (awaited on the worker's loop). Both route on PATH_INFO and
 take their parameters from the query string. ``validated_app`` is
-``sync_app`` behind ``wsgiref.validate``.
+``sync_app`` behind ``wsgiref.validate``; ``echo_app`` answers every request
+with what it saw.
 
 Events the tests need to observe from outside the server process (a view
 cancelled, a body closed) are appended as lines to ``$WORKER_APPS_EVENTS``.
@@ -162,6 +163,16 @@ def sync_app(environ, start_response):
 
 
 validated_app = validator(sync_app)
+
+
+def echo_app(environ, start_response):
+    """What the application saw: the environ's strings and the whole body, as JSON.
+
+    Serves tests/test_http_conformance.py (gunicorn's request corpus).
+    """
+    body = environ["wsgi.input"].read()
+    return _json(start_response, {"environ": _jsonable_environ(environ),
+                                  "body": body.decode("latin-1")})
 
 
 class AsyncBody:
