@@ -94,7 +94,11 @@ setup(
         "crypt-r; python_version >= '3.13'",
     ],
     extras_require={
+        # async_app.pubsub's Redis backend: redis.asyncio (redis-py 4.2+)
+        "redis": ["redis>=4.2"],
         "test": [
+            # async_app.pubsub's Redis backend (tests/test_pubsub.py)
+            "redis>=4.2",
             "pytest",
             "Pillow",
             # so the AiohttpUVLoopWorker tests run on every Python
@@ -115,6 +119,9 @@ setup(
         # 3.11 and django-filter 2.2 are the last releases for Django 1.11.
         "drf": ["djangorestframework>=3.11,<3.12", "django-filter>=2.0,<2.3"],
     },
+    # async_app.pubsub's backends beyond the in-process one: PostgreSQL
+    # LISTEN/NOTIFY uses the "postgres" extra's psycopg2; Redis pub/sub uses
+    # redis-py's asyncio client (pip picks 5.0.x on Python 3.7).
     classifiers=[
         "Framework :: Django :: 1.11",
         "Programming Language :: Python :: 3.7",

@@ -17,6 +17,8 @@
 # The PostgreSQL suite (.ci/django_pg_suite.py) runs Django 1.11's own tests
 # against a throwaway PostgreSQL in .venv-X-django (which holds
 # async_app[postgres], i.e. the newest psycopg2-binary 2.9.x that X has).
+#
+# CLUSTER_PYTHONS: versions whose run includes the "cluster" tests (default 3.7).
 set -u
 cd "$(dirname "$0")/.."
 
@@ -98,7 +100,13 @@ run_pytest() {
     local home
     home=$(mktemp -d)
     rm -f "$LOGDIR/pytest-$v.xml"
+    # The multi-process tests (marker "cluster": several gunicorns against
+    # real PostgreSQL/Redis, ~1 min) run here on CLUSTER_PYTHONS only (`make
+    # test` runs them on the dev venv's 3.11).
+    local select=()
+    case " ${CLUSTER_PYTHONS-3.7} " in *" $v "*) ;; *) select=(-m "not cluster") ;; esac
     HOME=$home timeout "$RUN_TIMEOUT" ".venv-$v/bin/python" -m pytest -q -p no:cacheprovider \
+        ${select[@]+"${select[@]}"} \
         --junitxml="$LOGDIR/pytest-$v.xml" >"$LOGDIR/pytest-$v.log" 2>&1
     rc=$?
     rm -rf "$home"

@@ -22,6 +22,11 @@ Environment variables (all optional):
     Seconds allowed per URL on ``/import/`` (default 10).
 ``MONTAGE_EVENTS_KEEPALIVE``
     Seconds between keep-alive comments on ``/events/`` (default 15).
+``MONTAGE_BROADCAST_URL``
+    Where ``/events/`` announcements travel (``async_app.pubsub``):
+    ``postgres://user@host:port/db`` (LISTEN/NOTIFY) or
+    ``redis://host:port/0``, so every worker of every host hears every
+    upload. Unset: in-process, each worker hears only its own.
 """
 import os
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -155,9 +160,16 @@ MONTAGE_IMPORT_TIMEOUT = float(os.environ.get("MONTAGE_IMPORT_TIMEOUT", "10"))
 MONTAGE_EVENTS_KEEPALIVE = float(os.environ.get("MONTAGE_EVENTS_KEEPALIVE", "15"))
 MONTAGE_MONTAGE_LIMIT = 64
 
+# /events/ across workers and hosts (async_app.pubsub; unset: in-process).
+ASYNC_APP_PUBSUB_URL = os.environ.get("MONTAGE_BROADCAST_URL", "").strip() or None
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"montage": {"handlers": ["console"], "level": "INFO"}},
+    "loggers": {
+        "montage": {"handlers": ["console"], "level": "INFO"},
+        # lost and re-established pub/sub connections
+        "async_app.pubsub": {"handlers": ["console"], "level": "INFO"},
+    },
 }
