@@ -63,6 +63,8 @@ _inline = contextvars.ContextVar("async_app_inline", default=False)
 # The event loop a pool thread was started from: run_coroutine() sends
 # coroutines back to it.
 _origin_loop = contextvars.ContextVar("async_app_origin_loop", default=None)
+# The _SentBack of the run_sync() call a pool thread works for.
+_sent_back = contextvars.ContextVar("async_app_sent_back", default=None)
 
 _MISSING = object()
 
@@ -141,12 +143,35 @@ def _adopt(context):
             var.set(value)
 
 
-def _call_marked_sync(loop, func, args, kwargs):
+class _SentBack:
+    """The coroutines a pool thread sent back to the loop for one run_sync() call.
+
+    When the task awaiting that call is cancelled (a client that went away),
+    they are cancelled too: a thread blocked on ``future.result()`` would not
+    pass the cancellation on, and a coroutine view below a function
+    middleware would run to its end for nobody.
+    """
+
+    __slots__ = ("futures", "cancelled")
+
+    def __init__(self):
+        self.futures = set()
+        self.cancelled = False
+
+    def cancel(self):
+        self.cancelled = True
+        for future in list(self.futures):
+            future.cancel()
+
+
+def _call_marked_sync(loop, func, args, kwargs, sent_back=None):
     sync_token = _sync_code.set(True)
     loop_token = _origin_loop.set(loop)
+    sent_back_token = _sent_back.set(sent_back)
     try:
         return func(*args, **kwargs)
     finally:
+        _sent_back.reset(sent_back_token)
         _origin_loop.reset(loop_token)
         _sync_code.reset(sync_token)
 
@@ -176,12 +201,14 @@ async def run_sync(func, *args, executor=None, on_orphan=None, **kwargs):
     if _inline.get():
         return _call_marked_sync(loop, func, args, kwargs)
     context = contextvars.copy_context()
+    sent_back = _SentBack()
     future = (executor or view_executor()).submit(
-        context.run, _call_marked_sync, loop, func, args, kwargs
+        context.run, _call_marked_sync, loop, func, args, kwargs, sent_back
     )
     try:
         return await asyncio.wrap_future(future)
     except asyncio.CancelledError:
+        sent_back.cancel()
         if on_orphan is not None and not future.cancel():
             on_orphan(future)
         raise
@@ -214,9 +241,16 @@ def run_coroutine(coro):
     loop = _origin_loop.get()
     if loop is not None and loop.is_running() and not _runs_in_this_thread(loop):
         future = asyncio.run_coroutine_threadsafe(_capture_context(coro, box), loop)
+        sent_back = _sent_back.get()
+        if sent_back is not None:
+            sent_back.futures.add(future)
+            if sent_back.cancelled:
+                future.cancel()
         try:
             return future.result()
         finally:
+            if sent_back is not None:
+                sent_back.futures.discard(future)
             if box:
                 _adopt(box[0])
     return run_until_complete(_capture_context(coro, box), box)
