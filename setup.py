@@ -63,6 +63,8 @@ setup(
             "Pillow",
             # so the AiohttpUVLoopWorker tests run on every Python
             "uvloop",
+            # the soak suite's PostgreSQL (soak/, make soak)
+            "psycopg2-binary",
         ],
         "uvloop": ["uvloop"],
     },
