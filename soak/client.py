@@ -36,6 +36,11 @@ class Connection:
     ``pid`` is the worker that answered the last response on it (``None``
     until one did). ``limit`` is the stream reader's buffer: a small one makes
     a slow reader push back on the server (the kernel buffers fill up).
+
+    Like any HTTP client (urllib3's ``is_connection_dropped``, aiohttp's
+    connector), it does not reuse a connection the server has already closed
+    (an idle keep-alive connection timed out, or a worker that stopped): it
+    opens a new one and counts it in ``reopened``. It never resends a request.
     """
 
     def __init__(self, host, port, limit=2 ** 16):
@@ -46,12 +51,18 @@ class Connection:
         self.writer = None
         self.pid = None
         self.closed = True
+        self.reopened = 0
 
     async def open(self):
         """Connect."""
         self.reader, self.writer = await asyncio.open_connection(
             self.host, self.port, limit=self.limit)
         self.closed = False
+
+    def usable(self):
+        """Open, and not closed by the server since the last response."""
+        return (not self.closed and not self.reader.at_eof()
+                and not self.writer.transport.is_closing())
 
     def close(self):
         """Close the socket at once (a client hanging up)."""
@@ -73,6 +84,9 @@ class Connection:
     async def request(self, method, path, body=b"", headers=(), chunked=False,
                       send_piece=None, send_pause=0.0, read_piece=None, read_pause=0.0):
         """Send one request and read its whole response."""
+        if not self.closed and not self.usable():
+            self.close()
+            self.reopened += 1
         if self.closed:
             await self.open()
         lines = ["%s %s HTTP/1.1" % (method, path), "Host: %s:%d" % (self.host, self.port)]

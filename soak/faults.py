@@ -143,6 +143,9 @@ async def reload_workers(server, live_pids, workers, users=12, settle=2.0):
         "requests_during_switch": len(during),
         "old_workers_gone_ms": _ms(done and done - t_hup),
         "max_latency_during_switch_ms": _ms(max((r.end - r.start for r in during), default=0)),
+        "closed_connections_not_reused": load.reopened,
+        "failures_ms_after_sighup": [(r.kind, _ms(r.start - t_hup), _ms(r.end - t_hup))
+                                     for r in failed][:8],
         "errors": sorted({r.detail for r in failed})[:4],
     }
     checks = [

@@ -191,6 +191,7 @@ class Load:
         self.host = host
         self.port = port
         self.records = []
+        self.reopened = 0  # connections found closed by the server before reuse
         self.seed = seed
         self._stopping = False
         self._tasks = []
@@ -220,7 +221,7 @@ class Load:
         conn = Connection(self.host, self.port)
         while not self._stopping and time.monotonic() < deadline:
             kind = rng.choices(kinds, weights)[0]
-            pid = conn.pid if not conn.closed else None
+            pid = conn.pid if not conn.closed and conn.usable() else None
             start = time.monotonic()
             try:
                 ok, status, detail = await asyncio.wait_for(KINDS[kind](conn, rng),
@@ -235,10 +236,12 @@ class Load:
             self.records.append(Record(user, start, time.monotonic(), kind, ok, status, pid,
                                        served, detail))
             if not ok:
+                self.reopened += conn.reopened
                 conn = Connection(self.host, self.port)
             if think:
                 await asyncio.sleep(rng.uniform(0, 2 * think))
         conn.close()
+        self.reopened += conn.reopened
 
 
 def summarize(records):

@@ -174,6 +174,9 @@ class Suite:
             "requests": len(served), "failed": len(failed),
             "requests_per_s": round(len(served) / elapsed, 1),
             "hang_ups": len(load.records) - len(served), "kinds": kinds, "per_worker": workers,
+            "closed_connections_not_reused": load.reopened,
+            "failures_s": [(r.kind, round(r.start - t0, 3), round(r.end - t0, 3), r.detail)
+                           for r in failed][:10],
         }
         self.hang_ups_waiting += sum(r.kind == "gone_waiting" for r in load.records)
         self.checks.append(("soak: every request answered correctly", not failed,
@@ -254,7 +257,8 @@ def report(figures, checks, out=sys.stdout):
     if soak:
         out.write("\n== soak: %(duration_s)ss, %(users)d users, %(workers)d workers x "
                   "%(threads)d threads: %(requests)d requests (%(requests_per_s)s/s), "
-                  "%(failed)d failed, %(hang_ups)d deliberate hang-ups\n" % soak)
+                  "%(failed)d failed, %(hang_ups)d deliberate hang-ups, %(closed_connections_not_reused)d "
+                  "keep-alive connections found closed by the server before reuse\n" % soak)
         out.write("%-16s %8s %7s %8s %8s %8s\n" % ("kind", "requests", "failed", "p50 ms",
                                                   "p99 ms", "max ms"))
         for kind, k in soak["kinds"].items():

@@ -21,8 +21,9 @@ from soak.run import EXPECTED_ERRORS, log_errors
 class OneShotServer:
     """A loopback server that answers each connection with fixed bytes, then closes."""
 
-    def __init__(self, answer):
+    def __init__(self, answer, connections=1):
         self.answer = answer
+        self.connections = connections
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(8)
@@ -31,13 +32,14 @@ class OneShotServer:
         self.thread.start()
 
     def _serve(self):
-        try:
-            conn, _ = self.sock.accept()
-        except OSError:
-            return
-        with conn:
-            conn.recv(65536)
-            conn.sendall(self.answer)
+        for _ in range(self.connections):
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with conn:
+                conn.recv(65536)
+                conn.sendall(self.answer)
 
     def close(self):
         self.sock.close()
@@ -78,6 +80,27 @@ def test_client_reads_content_length_and_chunked_bodies_and_the_worker_pid():
 def test_client_reports_a_cut_or_malformed_response_as_an_error(answer):
     with pytest.raises((HTTPError, EOFError, ConnectionError)):
         fetch(answer)
+
+
+def test_client_does_not_reuse_a_connection_the_server_closed():
+    # A keep-alive response, then the server closes (as a keep-alive timeout does).
+    server = OneShotServer(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", connections=2)
+
+    async def twice():
+        conn = Connection("127.0.0.1", server.port)
+        try:
+            first = await asyncio.wait_for(conn.request("GET", "/"), 5)
+            await asyncio.sleep(0.2)  # the server's FIN arrives
+            second = await asyncio.wait_for(conn.request("GET", "/"), 5)
+            return first.body, second.body, conn.reopened
+        finally:
+            conn.close()
+    loop = asyncio.new_event_loop()
+    try:
+        assert loop.run_until_complete(twice()) == (b"ok", b"ok", 1)
+    finally:
+        loop.close()
+        server.close()
 
 
 def test_descriptors_are_counted_by_kind():
