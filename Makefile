@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export PORT ?= 8000
 
-.PHONY: run test venv chromium services bench
+.PHONY: run test venv chromium services bench soak soak-ci
 
 # (Re)install when the packaging or the startup hook changes; the tests and
 # gunicorn import async_app from the checkout, the venv supplies dependencies
@@ -109,3 +109,17 @@ PG_PYTHONS ?= 3.7 3.11 3.13
 .PHONY: pg-suite
 pg-suite:
 	MATRIX_PYTHONS= SMOKE_PYTHONS= PG_PYTHONS="$(PG_PYTHONS)" bash .ci/matrix.sh
+
+# The soak and fault suite (soak/, docs/soak.md): a real gunicorn with
+# AiohttpWorker serving a Django 1.11 project on a throwaway PostgreSQL,
+# mixed load, RSS and file descriptors, kill -9, SIGHUP, the database gone
+# for 5 s; prints the figures, fails if a check does. `make soak` is the full
+# run (SOAK_DURATION seconds of load, default 600); `make soak-ci` is CI's
+# short one on the dev venv and on each interpreter of SOAK_ALSO.
+SOAK_ALSO ?=
+soak: venv services
+	$(PY) -m soak
+
+soak-ci: venv services
+	$(PY) -m soak --short
+	@for py in $(SOAK_ALSO); do echo "== soak --short on $$py"; $$py -m soak --short || exit 1; done

@@ -141,6 +141,10 @@ class AiohttpWorker(base.Worker):
                 loop.run_until_complete(loop.shutdown_asyncgens())
             finally:
                 loop.close()
+                # Closing the loop put SIGTERM back to SIG_DFL, but the process
+                # may still wait for a sync view's thread; the arbiter repeats
+                # SIGTERM until we are gone, and its SIGKILL still bounds this.
+                signal.signal(signal.SIGTERM, signal.SIG_IGN)
                 sync.shutdown_executors(wait=False)
 
     # --- serving ----------------------------------------------------------

@@ -400,3 +400,31 @@ def test_a_new_root_urlconf_is_honoured(django_db, loop_thread):
     with override_settings(ROOT_URLCONF="tests.django_project.urls_alt"):
         assert app.get("/async/hello/").body == b"alternative urlconf"
     assert app.get("/async/hello/").body == b"Hello world!"
+
+
+def test_cancelled_request_cancels_the_coroutine_view_below_a_function_middleware(
+    django_db, loop_thread
+):
+    # Found by the soak (docs/soak.md): a function middleware's __call__ runs
+    # in a bridge thread that waits for the coroutine chain below it; when the
+    # client goes away, that chain must be cancelled too, not left to run.
+    stack = ["tests.django_project.middleware.function_middleware"] + STANDARD_MIDDLEWARE
+    with override_settings(MIDDLEWARE=stack):
+        app = AsyncAppClient(AsyncDjangoApplication(), loop_thread)
+
+        async def cancel_midway():
+            task = asyncio.ensure_future(app.serve(app.environ("GET", "/async/sleep/?delay=5")))
+            await asyncio.sleep(0.3)
+            assert not task.done()
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            me = asyncio.current_task()
+            for _ in range(40):  # up to 2 s; the view would sleep on for 4.7 s
+                left = [t for t in asyncio.all_tasks() if t is not me]
+                if not left:
+                    break
+                await asyncio.sleep(0.05)
+            return left
+
+        assert loop_thread.run(cancel_midway()) == []

@@ -939,3 +939,22 @@ def test_uvloop_worker(gunicorn_server):
     data = (b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
             b"Connection: close\r\n\r\n3\r\nabc\r\n0\r\n\r\n")
     assert raw_exchange(server, data)[::2] == (200, b"3 abc")
+
+
+def test_repeated_sigterm_lets_an_exiting_worker_finish_its_sync_view(gunicorn_server):
+    # Found by the soak (docs/soak.md): on SIGHUP the arbiter sends SIGTERM to
+    # the old workers again on every turn of its loop until they are gone.
+    # Once the event loop is closed (asyncio then restores SIG_DFL), that
+    # second SIGTERM killed a worker whose pool thread was still running a
+    # sync view, instead of letting it end ("was sent SIGTERM!" in the log).
+    server = gunicorn_server(APPS + ":sync_app", graceful_timeout=20)
+    old = server.worker_pids()
+    sock = server.connect()
+    sock.sendall(b"GET /sleep?s=3 HTTP/1.1\r\nHost: x\r\n\r\n")
+    time.sleep(0.3)
+    sock.close()  # the view runs on in its thread; the loop has nothing left
+    started = time.monotonic()
+    server.signal(signal.SIGHUP)
+    assert wait_for(lambda: not pid_alive(old[0]), timeout=15)
+    assert "was sent SIGTERM" not in server.log()
+    assert time.monotonic() - started > 2.0  # it waited for the view
