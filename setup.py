@@ -58,14 +58,28 @@ setup(
         "crypt-r; python_version >= '3.13'",
     ],
     extras_require={
+        # async_app.pubsub's Redis backend: redis.asyncio (redis-py 4.2+)
+        "redis": ["redis>=4.2"],
         "test": [
+            # async_app.pubsub's Redis backend (tests/test_pubsub.py)
+            "redis>=4.2",
             "pytest",
             "Pillow",
             # so the AiohttpUVLoopWorker tests run on every Python
             "uvloop",
+            # montage and Django's suite on PostgreSQL (async_app[postgres])
+            "psycopg2-binary>=2.8.6,<3",
         ],
         "uvloop": ["uvloop"],
+        # Django 1.11's PostgreSQL backend; pip picks the newest 2.9.x this
+        # Python has wheels for (2.9.9 on 3.7). async_app.compat makes 2.9
+        # work with Django 1.11. Projects that build psycopg2 from source can
+        # install ``psycopg2`` instead: the shims serve both.
+        "postgres": ["psycopg2-binary>=2.8.6,<3"],
     },
+    # async_app.pubsub's backends beyond the in-process one: PostgreSQL
+    # LISTEN/NOTIFY uses the "postgres" extra's psycopg2; Redis pub/sub uses
+    # redis-py's asyncio client (pip picks 5.0.x on Python 3.7).
     classifiers=[
         "Framework :: Django :: 1.11",
         "Programming Language :: Python :: 3.7",

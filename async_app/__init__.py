@@ -25,6 +25,10 @@ _LAZY = {
     "SynchronousOnlyOperation": "async_app.db",
     "spawn": "async_app.tasks",
     "http_session": "async_app.http",
+    "publish": "async_app.pubsub",
+    "subscribe": "async_app.pubsub",
+    "shutting_down": "async_app.shutdown",
+    "wait_for_shutdown": "async_app.shutdown",
 }
 
 __all__ = sorted(_LAZY)

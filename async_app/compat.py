@@ -583,6 +583,42 @@ def _patch_django_mail_message(message):
 
 
 # --------------------------------------------------------------------------
+# psycopg2 2.9: the connection's UTC offset arrives as a timedelta
+# --------------------------------------------------------------------------
+
+def _utc_tzinfo_factory_for(utc):
+    import datetime
+
+    zero = datetime.timedelta(0)
+
+    def utc_tzinfo_factory(offset):
+        """Django 1.11's check that the connection is on UTC, for psycopg2 2.8 and 2.9.
+
+        psycopg2 < 2.9 passes the offset in minutes (an int), 2.9 a timedelta.
+        """
+        if offset != 0 and offset != zero:
+            raise AssertionError("database connection isn't set to UTC")
+        return utc
+
+    utc_tzinfo_factory._async_app_compat_role = "psycopg2-utc-offset"
+    return utc_tzinfo_factory
+
+
+def _patch_django_postgresql_utils(utils):
+    if getattr(utils.utc_tzinfo_factory, _ROLE, None) != "psycopg2-utc-offset":
+        utils.utc_tzinfo_factory = _utc_tzinfo_factory_for(utils.utc)
+
+
+def _patch_django_postgresql_base(base):
+    # base did ``from .utils import utc_tzinfo_factory``: normally the patched
+    # one, unless utils was imported before the shims were applied.
+    if getattr(base.utc_tzinfo_factory, _ROLE, None) != "psycopg2-utc-offset":
+        utils = sys.modules["django.db.backends.postgresql.utils"]
+        _patch_django_postgresql_utils(utils)
+        base.utc_tzinfo_factory = utils.utc_tzinfo_factory
+
+
+# --------------------------------------------------------------------------
 # 3.11: asyncio.coroutine
 # --------------------------------------------------------------------------
 
@@ -675,6 +711,11 @@ def apply():
     # Not version-gated: the CVE-2021-32052 hole exists wherever urlsplit()
     # strips tab/CR/LF, 3.7.11+ included; the hook checks on Django import.
     _when_imported("django.core.validators", "url-validator", _patch_url_validator)
+    # Not version-gated: psycopg2 2.9 exists for every Python here.
+    _when_imported("django.db.backends.postgresql.utils", "psycopg2-utc-offset",
+                   _patch_django_postgresql_utils)
+    _when_imported("django.db.backends.postgresql.base", "psycopg2-utc-offset",
+                   _patch_django_postgresql_base)
     if version >= (3, 12):
         _install_find_module_fallback()
         _when_imported("smtplib", "smtplib-keyfile", _patch_smtplib)

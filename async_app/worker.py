@@ -24,6 +24,7 @@ import sys
 from gunicorn import sock as gsock
 from gunicorn.workers import base
 
+from . import shutdown as shutdown_signal
 from . import sync
 from .server.connection import ConnectionFactory, parser_limits
 from .server.cycle import CycleSettings, RequestCycle
@@ -256,8 +257,13 @@ class AiohttpWorker(base.Worker):
         """Where every graceful stop begins (SIGTERM, ``max_requests``, a changed parent).
 
         Responses from now on say ``Connection: close``; the serving loop wakes
-        up and runs :meth:`shutdown`.
+        up and runs :meth:`shutdown`. Open streams get the shutdown signal
+        (:mod:`async_app.shutdown`) and are closed after its grace period.
         """
+        if self.alive:
+            graceful = float(self.cfg.graceful_timeout)
+            shutdown_signal.begin(min(shutdown_signal.grace_period(),
+                                      max(graceful - min(1.0, 0.25 * graceful), 0.0)))
         self.alive = False
         self._wake()
 
@@ -310,7 +316,8 @@ class AiohttpWorker(base.Worker):
             await asyncio.wait(pending, timeout=0.8 * margin)
 
     async def _finish_background(self, deadline):
-        """Wait for work spawned by views, then close the shared HTTP client.
+        """Wait for work spawned by views, then close the shared HTTP client
+        and the pub/sub connections.
 
         Only if the application imported those tools: nothing can have been
         spawned or opened otherwise.
@@ -318,7 +325,8 @@ class AiohttpWorker(base.Worker):
         loop = self.loop
         for module_name, func_name, takes_timeout in (
                 ("async_app.tasks", "wait_spawned", True),
-                ("async_app.http", "close_http_session", False)):
+                ("async_app.http", "close_http_session", False),
+                ("async_app.pubsub", "close", False)):
             module = sys.modules.get(module_name)
             func = getattr(module, func_name, None)
             if func is None:

@@ -2,8 +2,14 @@
 
 Environment variables (all optional):
 
+``DATABASE_URL``
+    ``postgres://user[:password]@host[:port]/name`` (also ``postgresql://``):
+    run on that PostgreSQL database (psycopg2, ``pip install async_app[postgres]``).
+    Query parameters become connection options (``?sslmode=require``). Unset
+    or empty: SQLite (``MONTAGE_DB``).
 ``MONTAGE_DB``
-    Path of the SQLite database (default ``montage/db.sqlite3``).
+    Path of the SQLite database when ``DATABASE_URL`` is unset (default
+    ``montage/db.sqlite3``).
 ``MONTAGE_MEDIA_ROOT``
     Where uploaded photos and thumbnails go (default ``montage/media/``).
 ``MONTAGE_DEBUG``
@@ -16,8 +22,14 @@ Environment variables (all optional):
     Seconds allowed per URL on ``/import/`` (default 10).
 ``MONTAGE_EVENTS_KEEPALIVE``
     Seconds between keep-alive comments on ``/events/`` (default 15).
+``MONTAGE_BROADCAST_URL``
+    Where ``/events/`` announcements travel (``async_app.pubsub``):
+    ``postgres://user@host:port/db`` (LISTEN/NOTIFY) or
+    ``redis://host:port/0``, so every worker of every host hears every
+    upload. Unset: in-process, each worker hears only its own.
 """
 import os
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 BASE_DIR = os.path.dirname(os.path.abspath(__file__))
 
@@ -81,12 +93,41 @@ TEMPLATES = [
 
 WSGI_APPLICATION = "montage.wsgi.application"
 
-DATABASES = {
-    "default": {
-        "ENGINE": "django.db.backends.sqlite3",
-        "NAME": os.environ.get("MONTAGE_DB") or os.path.join(BASE_DIR, "db.sqlite3"),
+def database_from_url(url):
+    """A Django ``DATABASES`` entry for a ``postgres://user:password@host:port/name`` URL."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgres", "postgresql", "pgsql"):
+        raise ValueError("DATABASE_URL: only postgres:// URLs are supported, not %r" % (url,))
+    name = unquote(parts.path.lstrip("/"))
+    # The raw host, so that a quoted socket directory (%2Frun%2Fpostgresql)
+    # keeps its case; brackets of an IPv6 address go.
+    host = unquote(parts.netloc.rpartition("@")[2])
+    if host.startswith("["):
+        host = host[1:host.index("]")]
+    elif ":" in host:
+        host = host.rpartition(":")[0]
+    if not name:
+        raise ValueError("DATABASE_URL names no database: %r" % (url,))
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": name,
+        "USER": unquote(parts.username or ""),
+        "PASSWORD": unquote(parts.password or ""),
+        "HOST": host,
+        "PORT": str(parts.port or ""),
+        "OPTIONS": dict(parse_qsl(parts.query)),
     }
-}
+
+
+if os.environ.get("DATABASE_URL", "").strip():
+    DATABASES = {"default": database_from_url(os.environ["DATABASE_URL"].strip())}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": os.environ.get("MONTAGE_DB") or os.path.join(BASE_DIR, "db.sqlite3"),
+        }
+    }
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -119,9 +160,16 @@ MONTAGE_IMPORT_TIMEOUT = float(os.environ.get("MONTAGE_IMPORT_TIMEOUT", "10"))
 MONTAGE_EVENTS_KEEPALIVE = float(os.environ.get("MONTAGE_EVENTS_KEEPALIVE", "15"))
 MONTAGE_MONTAGE_LIMIT = 64
 
+# /events/ across workers and hosts (async_app.pubsub; unset: in-process).
+ASYNC_APP_PUBSUB_URL = os.environ.get("MONTAGE_BROADCAST_URL", "").strip() or None
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"montage": {"handlers": ["console"], "level": "INFO"}},
+    "loggers": {
+        "montage": {"handlers": ["console"], "level": "INFO"},
+        # lost and re-established pub/sub connections
+        "async_app.pubsub": {"handlers": ["console"], "level": "INFO"},
+    },
 }

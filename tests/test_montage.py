@@ -159,6 +159,48 @@ def test_async_only_labels_are_true(suite_runs):
 
 
 # --------------------------------------------------------------------------
+# DATABASE_URL
+
+
+def test_database_url_names_a_postgresql_database():
+    from montage.settings import database_from_url
+
+    assert database_from_url("postgres://app:s%40cret@db.example:6543/photos?sslmode=require") == {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": "photos",
+        "USER": "app",
+        "PASSWORD": "s@cret",
+        "HOST": "db.example",
+        "PORT": "6543",
+        "OPTIONS": {"sslmode": "require"},
+    }
+    entry = database_from_url("postgresql://me@127.0.0.1/montage")
+    assert (entry["USER"], entry["PASSWORD"], entry["HOST"], entry["PORT"]) == ("me", "", "127.0.0.1", "")
+    assert database_from_url("postgres://u@[::1]:5433/m")["HOST"] == "::1"
+    # A socket directory, quoted; its case survives.
+    assert database_from_url("postgres://u@%2FRun%2Fpostgresql/m")["HOST"] == "/Run/postgresql"
+    with pytest.raises(ValueError):
+        database_from_url("mysql://u@h/m")
+    with pytest.raises(ValueError):
+        database_from_url("postgres://u@h/")
+
+
+def test_settings_default_to_sqlite_without_database_url():
+    code = ("import json, montage.settings as s; "
+            "print(json.dumps([s.DATABASES['default']['ENGINE'], s.DATABASES['default']['NAME']]))")
+    for value in (None, "", "  "):
+        env = montage_env(MONTAGE_DB="/tmp/x.sqlite3")
+        env.pop("DATABASE_URL", None)
+        if value is not None:
+            env["DATABASE_URL"] = value
+        out = subprocess.check_output([sys.executable, "-c", code], cwd=REPO, env=env)
+        assert json.loads(out.decode()) == ["django.db.backends.sqlite3", "/tmp/x.sqlite3"]
+    env = montage_env(DATABASE_URL="postgres://u@h:1/m")
+    out = subprocess.check_output([sys.executable, "-c", code], cwd=REPO, env=env)
+    assert json.loads(out.decode()) == ["django.db.backends.postgresql", "m"]
+
+
+# --------------------------------------------------------------------------
 # a real gunicorn
 
 

@@ -26,7 +26,7 @@ import os
 import warnings
 from datetime import datetime
 
-from .. import sync
+from .. import shutdown, sync
 from .environ import RequestError
 from .pump import Pump
 from .request_body import read_body
@@ -255,7 +255,8 @@ class RequestCycle:
             if resp.early:
                 await resp.write_early()
             if hasattr(result, "__aiter__"):
-                async for chunk in result:
+                # Ends at the shutdown grace period (async_app.shutdown).
+                async for chunk in shutdown.until_shutdown(result):
                     await resp.write(chunk)
             else:
                 pump = resp.pump = Pump(self.loop)

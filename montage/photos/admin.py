@@ -7,7 +7,7 @@ from django.core.files.base import ContentFile
 from django.utils.html import format_html
 
 from . import imaging
-from .events import broadcast
+from .events import announce_sync
 from .models import Photo
 
 
@@ -58,4 +58,4 @@ class PhotoAdmin(admin.ModelAdmin):
             photo.width, photo.height = form.processed.width, form.processed.height
             photo.thumbnail.save("admin-thumb.jpg", ContentFile(form.processed.thumbnail), save=False)
         super(PhotoAdmin, self).save_model(request, photo, form, change)
-        broadcast.publish(photo.as_event("caption" if change else "upload"))
+        announce_sync(photo.as_event("caption" if change else "upload"))

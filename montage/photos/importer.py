@@ -12,7 +12,7 @@ from django.utils.six.moves.urllib.parse import unquote, urlsplit
 import async_app
 
 from . import imaging, services
-from .events import broadcast
+from .events import announce
 from .models import Photo
 
 logger = logging.getLogger(__name__)
@@ -80,7 +80,7 @@ async def import_url(session, url, timeout):
     except Exception:
         logger.exception("Importing %s failed", url)
         return ImportResult(url, None, "Unexpected error (see the server log).")
-    broadcast.publish(photo.as_event("import"))
+    await announce(photo.as_event("import"))
     return ImportResult(url, photo, None)
 
 

@@ -1,4 +1,6 @@
-"""The one model: a photo with its processed thumbnail."""
+"""The models: a photo with its processed thumbnail, and the events announcing photos."""
+import json
+
 from django.db import models
 from django.urls import reverse
 
@@ -44,3 +46,25 @@ class Photo(models.Model):
             "width": self.width,
             "height": self.height,
         }
+
+
+class Event(models.Model):
+    """An announcement sent on ``/events/``, kept so a reconnecting stream can replay it.
+
+    Its id is the server-sent event's ``id:``; a browser that reconnects
+    sends the last one it saw as ``Last-Event-ID``.
+    """
+
+    kind = models.CharField(max_length=20)
+    payload = models.TextField()
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("id",)
+
+    def __str__(self):
+        return "%s #%s" % (self.kind, self.pk)
+
+    def as_message(self):
+        """``{"id", "event", "data"}``: what is published and streamed."""
+        return {"id": self.pk, "event": self.kind, "data": json.loads(self.payload)}

@@ -24,7 +24,7 @@ from django.views.generic.edit import FormView
 import async_app
 
 from . import imaging, importer, services
-from .events import broadcast, event_stream
+from .events import announce, event_stream, parse_last_event_id
 from .forms import CaptionForm, ImportForm, UploadForm
 from .models import Photo
 
@@ -95,7 +95,7 @@ class UploadView(FormView):
         photo = await async_app.database_sync_to_async(services.save_photo)(
             upload, processed, name=upload.name, caption=form.cleaned_data["caption"]
         )
-        broadcast.publish(photo.as_event("upload"))
+        await announce(photo.as_event("upload"))
         return HttpResponseRedirect(self.get_success_url())
 
 
@@ -138,11 +138,15 @@ async def montage_jpg(request):
 async def events(request):
     """``/events/``: server-sent events announcing uploads, imports and captions.
 
-    The stream is an async generator; it stays open until the client leaves.
-    Each worker process has its own broadcast (see ``events.py``).
+    The stream is an async generator; it stays open until the client leaves
+    or the worker shuts down. A reconnecting browser sends ``Last-Event-ID``
+    and gets what it missed first. Events reach every worker when
+    ``MONTAGE_BROADCAST_URL`` names a shared backend (see ``events.py``).
     """
+    last_event_id = parse_last_event_id(
+        request.META.get("HTTP_LAST_EVENT_ID") or request.GET.get("last_event_id"))
     response = StreamingHttpResponse(
-        event_stream(keepalive=settings.MONTAGE_EVENTS_KEEPALIVE),
+        event_stream(last_event_id, keepalive=settings.MONTAGE_EVENTS_KEEPALIVE),
         content_type="text/event-stream",
     )
     response["Cache-Control"] = "no-cache"
@@ -170,7 +174,7 @@ class PhotoDetailView(View):
         form = CaptionForm(request.POST, instance=photo)
         if form.is_valid():
             photo = await async_app.database_sync_to_async(form.save)()
-            broadcast.publish(photo.as_event("caption"))
+            await announce(photo.as_event("caption"))
             return redirect(photo)
         return self.render(request, photo, form)
 

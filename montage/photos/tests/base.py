@@ -13,7 +13,9 @@ from async_app.sync import run_until_complete
 from montage.testrunner import ASYNC_ONLY_REASON, handler_name
 
 from .. import imaging, services
-from ..events import broadcast
+from async_app import pubsub
+
+from ..events import CHANNEL
 
 
 def needs_async_handler(test_item):
@@ -73,20 +75,20 @@ def new_loop_run(coro):
 
 
 class Listener(object):
-    """Subscribe to the broadcast on a private event loop and collect events.
+    """Subscribe to montage's event channel on a private event loop and collect events.
 
     Usable as a context manager; :meth:`events` runs the loop briefly to
-    receive what was published meanwhile (from any thread).
+    receive what was published meanwhile (from any thread or loop).
     """
 
     def __enter__(self):
         self.loop = asyncio.new_event_loop()
-
-        async def subscribe():
-            return broadcast.subscribe()
-
-        self.subscription = self.loop.run_until_complete(subscribe())
+        self.subscription = self.loop.run_until_complete(self._subscribe())
         return self
+
+    @staticmethod
+    async def _subscribe():
+        return await pubsub.subscribe(CHANNEL)
 
     def events(self, timeout=0.5):
         """Every message received so far (waiting up to ``timeout`` for the first)."""
@@ -97,12 +99,17 @@ class Listener(object):
                 messages.append(await asyncio.wait_for(self.subscription.get(), timeout))
             except asyncio.TimeoutError:
                 return messages
-            while not self.subscription.queue.empty():
-                messages.append(self.subscription.queue.get_nowait())
+            while self.subscription._items:
+                messages.append(await self.subscription.get())
             return messages
 
         return self.loop.run_until_complete(drain())
 
     def __exit__(self, *exc_info):
-        broadcast.unsubscribe(self.subscription)
+        self.subscription.close()
         self.loop.close()
+
+
+def subscriber_count():
+    """How many subscriptions to montage's channel this thread's loops hold (memory backend)."""
+    return sum(len(hub.channels.get(CHANNEL, ())) for hub in pubsub.default_broker().hubs())

@@ -4,11 +4,13 @@ runs of the suite.
 """
 import asyncio
 
-from django.test import RequestFactory, SimpleTestCase
+from django.test import RequestFactory, SimpleTestCase, TestCase
+
+from async_app.sync import inline_mode
 
 from .. import views
-from ..events import broadcast
-from .base import new_loop_run
+from ..events import announce
+from .base import new_loop_run, subscriber_count
 
 
 class CoroutineViewShapeTests(SimpleTestCase):
@@ -16,7 +18,7 @@ class CoroutineViewShapeTests(SimpleTestCase):
         self.assertTrue(asyncio.iscoroutinefunction(views.hello))
 
 
-class WorkerSeamTests(SimpleTestCase):
+class WorkerSeamTests(TestCase):
     """``montage.wsgi.application`` driven the way the worker drives it."""
 
     def test_worker_closing_the_body_unsubscribes(self):
@@ -27,19 +29,20 @@ class WorkerSeamTests(SimpleTestCase):
 
         environ = RequestFactory()._base_environ(PATH_INFO="/events/", REQUEST_METHOD="GET")
         started = []
-        before = broadcast.subscriber_count
+        before = subscriber_count()
 
         async def scenario():
             body = await application(environ, lambda status, headers, exc_info=None: started.append((status, headers)))
             chunks = body.__aiter__()
             first = await chunks.__anext__()
-            subscribed = broadcast.subscriber_count
-            broadcast.publish({"type": "import", "id": 7})
+            subscribed = subscriber_count()
+            await announce({"type": "import", "id": 7})
             second = await asyncio.wait_for(chunks.__anext__(), 2)
             await body.aclose()
-            return first, subscribed, second, broadcast.subscriber_count
+            return first, subscribed, second, subscriber_count()
 
-        first, subscribed, second, after = new_loop_run(scenario())
+        with inline_mode():  # the stream's ORM calls inside this test's transaction
+            first, subscribed, second, after = new_loop_run(scenario())
         self.assertEqual(started[0][0], "200 OK")
         self.assertIn(("Content-Type", "text/event-stream"), started[0][1])
         self.assertIn(b": connected\n\n", first)

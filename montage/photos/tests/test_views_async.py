@@ -14,9 +14,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client, override_settings
 from django.utils.html import escape
 
-from ..events import broadcast
+from async_app.sync import inline_mode
+
+from ..events import announce
 from ..models import Photo
-from .base import Listener, MediaTestCase, image_bytes, needs_async_handler, new_loop_run, read_image
+from .base import (Listener, MediaTestCase, image_bytes, needs_async_handler, new_loop_run, read_image,
+                   subscriber_count)
 
 
 
@@ -168,17 +171,18 @@ class EventsViewTests(MediaTestCase):
         self.assertEqual(response["Cache-Control"], "no-cache")
         self.assertTrue(response.streaming)
         stream = response.streaming_content
-        before = broadcast.subscriber_count
+        before = subscriber_count()
 
         async def scenario():
             first = await stream.__anext__()
-            subscribed = broadcast.subscriber_count
-            event_id = broadcast.publish({"type": "upload", "id": 42})
+            subscribed = subscriber_count()
+            event_id = await announce({"type": "upload", "id": 42})
             second = await asyncio.wait_for(stream.__anext__(), 2)
             await stream.aclose()
             return first, subscribed, event_id, second
 
-        first, subscribed, event_id, second = new_loop_run(scenario())
+        with inline_mode():  # the stream's ORM calls inside this test's transaction
+            first, subscribed, event_id, second = new_loop_run(scenario())
         self.assertIn(b": connected\n\n", first)
         self.assertEqual(subscribed, before + 1)
         self.assertEqual(second, ('id: %d\nevent: upload\ndata: {"id": 42, "type": "upload"}\n\n' % event_id).encode())
