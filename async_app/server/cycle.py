@@ -31,6 +31,7 @@ from .environ import RequestError
 from .pump import Pump
 from .request_body import read_body
 from .response import Response
+from .upgrade import ENVIRON_KEY, WebSocketSlots, WebSocketUpgrade, is_upgrade
 
 __all__ = ["CycleSettings", "RequestCycle", "is_coroutine_app"]
 
@@ -73,6 +74,7 @@ class CycleSettings:
         self.max_body_size = _env_int("ASYNC_APP_MAX_BODY_SIZE", self.max_body_size)
         self.body_spool_size = _env_int("ASYNC_APP_BODY_SPOOL_SIZE", self.body_spool_size)
         self.coroutine_app = is_coroutine_app(self.app)
+        self.websocket_slots = WebSocketSlots()  # ASYNC_APP_MAX_WEBSOCKETS
         self.keepalive = cfg.keepalive > 0
         self.pre_request, self.post_request = request_hooks(cfg, self.log)
         self.access_log = access_log_enabled(self.log, cfg)
@@ -98,7 +100,7 @@ def _consume(future):
 class RequestCycle:
     """One request on the loop: environ, hooks, body, application, response."""
 
-    __slots__ = ("settings", "loop", "log", "request", "conn", "input", "input_left")
+    __slots__ = ("settings", "loop", "log", "request", "conn", "input", "input_left", "upgrade")
 
     def __init__(self, settings, request):
         self.settings = settings
@@ -110,6 +112,7 @@ class RequestCycle:
         # it ran): its wsgi.input is then closed by whoever sees it finish.
         self.input = None  # wsgi.input, once the body is in
         self.input_left = False
+        self.upgrade = None  # a WebSocketUpgrade for an upgrade request
 
     async def run(self):
         """Serve the request; return the (already written) :class:`Response`."""
@@ -127,6 +130,7 @@ class RequestCycle:
         req = None
         body = None
         hooked = False
+        slots = None
         try:
             try:
                 environ, req, expect = settings.environ.parse(request, conn, settings.want_req)
@@ -136,6 +140,12 @@ class RequestCycle:
                     hooked = True
                 body, length = await read_body(request, settings.max_body_size,
                                                settings.body_spool_size, expect)
+                if is_upgrade(request):
+                    if not settings.websocket_slots.take():
+                        raise RequestError(503, "Service Unavailable",
+                                           "Too many WebSockets open on this worker")
+                    slots = settings.websocket_slots
+                    self.upgrade = environ[ENVIRON_KEY] = WebSocketUpgrade(request)
             except RequestError as exc:
                 ip = environ["REMOTE_ADDR"] if environ else conn.peer_addr
                 self.log.warning("Invalid request from ip=%s: %s", ip, exc.message)
@@ -177,6 +187,9 @@ class RequestCycle:
                     conn.force_close()
             return resp
         finally:
+            if slots is not None:
+                slots.give_back()
+                self.upgrade.detach()
             conn.busy = False
             conn.idle_since = loop.time()
             if not worker.alive:
@@ -201,6 +214,9 @@ class RequestCycle:
             result = app(environ, resp.start_response)
             while inspect.isawaitable(result):
                 result = await result
+            if self.upgrade is not None and self.upgrade.accepted:
+                await self._end_websocket(result, resp)
+                return
             await self._write_body(result, resp)
             return
         pump = resp.pump = Pump(self.loop)
@@ -224,6 +240,18 @@ class RequestCycle:
         while inspect.isawaitable(result):
             result = await result
         await self._write_body(result, resp)
+
+    async def _end_websocket(self, result, resp):
+        # The view's response went through the response middleware; the
+        # handshake's 101 went out at accept and the socket is over now.
+        failed = resp.status_code is not None and resp.status_code >= 500
+        resp.status, resp.status_code = "101 Switching Protocols", 101
+        resp.headers_sent = True
+        resp.keep_alive = False
+        try:
+            await self.upgrade.finish(1011 if failed else 1000)
+        finally:
+            await self._close(result)
 
     def _leave_input_to(self, work):
         # A pool thread still running the app (or iterating its body) may
