@@ -46,6 +46,9 @@ setup(
         "django-wsgi",
         "gunicorn",
         "aiohttp",
+        # Opaque middleware (function middleware, a custom __call__) runs on
+        # the loop on a greenlet bridge (async_app.greenlet_bridge).
+        "greenlet",
         # Not asgiref: on Python 3.7 pip resolves asgiref 3.7.2, whose Local
         # tracks asyncio tasks rather than contextvars and only follows its
         # own sync_to_async/async_to_sync, which cannot target our two thread

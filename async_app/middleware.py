@@ -1,57 +1,56 @@
-"""Django middleware on the coroutine pipeline (internal to async_app.handler).
+"""Django middleware on the coroutine pipeline: the layers and the chain.
 
-``AsyncDjangoApplication.load_middleware`` builds Django's own sync chain and,
-from the same middleware instances, a chain of coroutine *layers*:
+The handler's ``load_middleware`` builds Django's own sync chain and, from the
+same middleware instances, a chain of coroutine *layers*
+(:func:`build_async_chain`), one per middleware, chosen by
+:func:`async_app.modes.middleware_mode`:
 
 * :class:`HookSegment`: a run of plain ``MiddlewareMixin`` middleware; the
-  sync hooks of a whole phase run in one thread hop.
+  sync hooks of a whole phase run as one piece of sync code.
 * :class:`AsyncHookLayer`: a ``MiddlewareMixin`` with ``async def`` hooks.
-* :class:`BridgeLayer`: a middleware whose ``__call__`` cannot be split into
-  hooks (function middleware, custom ``__call__``): it runs in a bridge
-  thread, and its ``get_response`` (:class:`GetResponse`) brings the chain
-  below back to the event loop.
+* :class:`OpaqueLayer`: a middleware whose ``__call__`` cannot be split into
+  hooks (function middleware, custom ``__call__``): its ``__call__`` runs on a
+  greenlet bridge on the loop (or, with ``ASYNC_APP_MIDDLEWARE_IN_THREADS``,
+  in a bridge thread), and its ``get_response`` (:class:`GetResponse`)
+  suspends it while the chain below is awaited on the loop.
 * :class:`NativeLayer`: a middleware whose ``__call__`` is a coroutine.
 
-Every exception becomes a response through :func:`convert_exception`.
+Layers get a :class:`async_app.modes.Runner` (where sync code runs) and the
+layer below; every exception becomes a response through
+:func:`async_app.exception.convert_exception`.
 """
-import asyncio
 import contextvars
 import inspect
 
-from django.core.handlers.exception import response_for_exception
-from django.utils.deprecation import MiddlewareMixin
+from .exception import convert_exception
+from .modes import ASYNC_HOOKS, HOOKS, NATIVE
+from .greenlet_bridge import await_from_sync, on_greenlet_bridge
+from .sync import run_coroutine
 
-from .sync import bridge_executor, run_coroutine
+__all__ = [
+    "AsyncGetResponse",
+    "AsyncHookLayer",
+    "GetResponse",
+    "HookSegment",
+    "NativeLayer",
+    "OpaqueLayer",
+    "build_async_chain",
+    "catching",
+    "on_loop_pipeline",
+]
 
 # True while a request runs the coroutine pipeline: tells middleware
 # get_response callables (see GetResponse) which inner chain to call.
 on_loop_pipeline = contextvars.ContextVar("async_app_on_loop_pipeline", default=False)
 
 
-def is_coroutine_function(func):
-    return asyncio.iscoroutinefunction(func) or inspect.iscoroutinefunction(func)
-
-
-def convert_exception(request, exc):
-    """Turn ``exc`` into a response exactly as Django does: the one place.
-
-    Django's ``response_for_exception`` reads ``sys.exc_info()`` (tracebacks,
-    the technical 500 page, ``got_request_exception`` receivers such as the
-    test client's), so re-raise ``exc`` to make it the exception being handled
-    in whatever thread this runs in.
-    """
-    try:
-        raise exc
-    except Exception:
-        return response_for_exception(request, exc)
-
-
-class GetResponse(object):
+class GetResponse:
     """The ``get_response`` handed to a middleware factory.
 
     One middleware instance serves both pipelines: on the sync pipeline this
-    calls the sync chain below; from a bridge thread on the coroutine pipeline
-    it runs the coroutine chain below on the event loop and waits for it.
+    calls the sync chain below; on the coroutine pipeline it has the chain
+    below awaited on the loop (suspending the greenlet it is called on, or
+    blocking the bridge thread) and returns its response.
     """
 
     __slots__ = ("sync_inner", "async_inner")
@@ -62,11 +61,13 @@ class GetResponse(object):
 
     def __call__(self, request):
         if on_loop_pipeline.get():
+            if on_greenlet_bridge():
+                return await_from_sync(self.async_inner(request))
             return run_coroutine(self.async_inner(request))
         return self.sync_inner(request)
 
 
-class AsyncGetResponse(object):
+class AsyncGetResponse:
     """The ``get_response`` handed to an async-native middleware: a coroutine chain."""
 
     __slots__ = ("async_inner",)
@@ -78,27 +79,39 @@ class AsyncGetResponse(object):
         return self.async_inner(request)
 
 
-class HookSegment(object):
+def catching(runner, get_response):
+    """``convert_exception_to_response`` for a coroutine ``get_response``."""
+
+    async def inner(request):
+        try:
+            return await get_response(request)
+        except Exception as exc:
+            return await runner.convert_exception(request, exc)
+
+    return inner
+
+
+class HookSegment:
     """A run of ``MiddlewareMixin`` middleware on the coroutine pipeline.
 
     Runs what nested ``MiddlewareMixin.__call__``s (each wrapped by
     ``convert_exception_to_response``) would, with the sync hooks of a whole
-    phase in one thread hop: every process_request in order until one returns
-    a response, the inner chain, then process_response in reverse.
+    phase as one piece of sync code: every process_request in order until one
+    returns a response, the inner chain, then process_response in reverse.
     """
 
-    def __init__(self, app, middleware, inner):
-        self.app = app
+    def __init__(self, runner, middleware, inner):
+        self.runner = runner
         self.middleware = middleware
         self.inner = inner
 
     async def __call__(self, request):
-        response, depth = await self.app._hop(self._process_requests, request)
+        response, depth = await self.runner.run_sync_code(self.process_requests, request)
         if response is None:
             response = await self.inner(request)
-        return await self.app._hop(self._process_responses, request, response, depth)
+        return await self.runner.run_sync_code(self.process_responses, request, response, depth)
 
-    def _process_requests(self, request):
+    def process_requests(self, request):
         """Return (response or None, how many middleware get process_response)."""
         for depth, middleware in enumerate(self.middleware):
             if not hasattr(middleware, "process_request"):
@@ -113,7 +126,8 @@ class HookSegment(object):
                 return response, depth + 1
         return None, len(self.middleware)
 
-    def _process_responses(self, request, response, depth):
+    def process_responses(self, request, response, depth):
+        """Every process_response of the first ``depth`` middleware, innermost first."""
         for middleware in reversed(self.middleware[:depth]):
             if hasattr(middleware, "process_response"):
                 try:
@@ -123,11 +137,11 @@ class HookSegment(object):
         return response
 
 
-class AsyncHookLayer(object):
+class AsyncHookLayer:
     """A ``MiddlewareMixin`` middleware with ``async def`` hooks (awaited)."""
 
-    def __init__(self, app, middleware, inner):
-        self.app = app
+    def __init__(self, runner, middleware, inner):
+        self.runner = runner
         self.middleware = middleware
         self.inner = inner
 
@@ -135,82 +149,85 @@ class AsyncHookLayer(object):
         try:
             response = None
             if hasattr(self.middleware, "process_request"):
-                response = await self.app._call_hook(self.middleware.process_request, request)
+                response = await self.runner.call_hook(self.middleware.process_request, request)
             if not response:
                 response = await self.inner(request)
             if hasattr(self.middleware, "process_response"):
-                response = await self.app._call_hook(
+                response = await self.runner.call_hook(
                     self.middleware.process_response, request, response
                 )
             return response
         except Exception as exc:
-            return await self.app._convert_exception(request, exc)
+            return await self.runner.convert_exception(request, exc)
 
 
-class BridgeLayer(object):
-    """A middleware whose ``__call__`` cannot be split into hooks.
+class OpaqueLayer:
+    """A middleware whose sync ``__call__`` cannot be split into hooks.
 
-    Its ``__call__`` runs in a bridge thread; its ``get_response`` (a
-    :class:`GetResponse`) brings the coroutine chain below back to the loop.
+    Its ``__call__`` runs where :meth:`async_app.modes.Runner.run_opaque`
+    puts it; its ``get_response`` (a :class:`GetResponse`) has the coroutine
+    chain below awaited on the loop.
     """
 
-    def __init__(self, app, middleware):
-        self.app = app
+    def __init__(self, runner, middleware):
+        self.runner = runner
         self.middleware = middleware
 
     async def __call__(self, request):
         try:
-            response = await self.app._hop(self.middleware, request, executor=bridge_executor())
+            response = await self.runner.run_opaque(self.middleware, request)
             while inspect.isawaitable(response):
                 response = await response
             return response
         except Exception as exc:
-            return await self.app._convert_exception(request, exc)
+            return await self.runner.convert_exception(request, exc)
 
 
-class NativeLayer(object):
+class NativeLayer:
     """A middleware whose ``__call__`` is a coroutine function (awaited)."""
 
-    def __init__(self, app, middleware):
-        self.app = app
+    def __init__(self, runner, middleware):
+        self.runner = runner
         self.middleware = middleware
 
     async def __call__(self, request):
         try:
             return await self.middleware(request)
         except Exception as exc:
-            return await self.app._convert_exception(request, exc)
+            return await self.runner.convert_exception(request, exc)
 
 
-def is_async_native(factory):
-    """Middleware that wants an async ``get_response`` (Django 3.1's opt-in)."""
-    if getattr(factory, "async_capable", False) and not getattr(factory, "sync_capable", True):
-        return True
-    call = getattr(factory, "__call__", None) if isinstance(factory, type) else None
-    return is_coroutine_function(call)
+def build_async_chain(runner, built, innermost, fuse=None):
+    """The coroutine chain over the middleware of Django's chain.
 
-
-def has_coroutine_hooks(middleware):
-    return any(
-        is_coroutine_function(getattr(middleware, name, None))
-        for name in (
-            "process_request",
-            "process_view",
-            "process_template_response",
-            "process_response",
-            "process_exception",
-        )
-    )
-
-
-def is_splittable(middleware):
-    """A ``MiddlewareMixin`` whose ``__call__`` is the mixin's own."""
-    return isinstance(middleware, MiddlewareMixin) and type(middleware).__call__ is MiddlewareMixin.__call__
-
-
-def call_with_exception(hook, request, exc):
-    """Call an exception hook with ``exc`` as the exception being handled."""
-    try:
-        raise exc
-    except Exception:
-        return hook(request, exc)
+    ``built``: ``(middleware, get_response, mode)`` innermost first, as
+    ``load_middleware`` made them; ``innermost``: the coroutine that runs the
+    view. Each middleware's ``get_response.async_inner`` is pointed at the
+    layer below it. A run of :data:`HOOKS` middleware right above the view
+    becomes ``fuse(middleware)`` (the segment and the view as one layer) when
+    ``fuse`` is given. Returns the outermost layer.
+    """
+    async_handler = innermost
+    run = []  # consecutive HOOKS middleware, innermost first
+    for middleware, get_response, mode in built + [(None, None, None)]:
+        if mode == HOOKS:
+            get_response.async_inner = async_handler
+            run.append(middleware)
+            continue
+        if run:
+            if fuse is not None and async_handler is innermost:
+                async_handler = fuse(HookSegment(runner, run[::-1], innermost))
+            else:
+                async_handler = HookSegment(runner, run[::-1], async_handler)
+            run = []
+        if middleware is None:
+            break
+        get_response.async_inner = async_handler
+        if mode == NATIVE:
+            layer = NativeLayer(runner, middleware)
+        elif mode == ASYNC_HOOKS:
+            layer = AsyncHookLayer(runner, middleware, async_handler)
+        else:
+            layer = OpaqueLayer(runner, middleware)
+        async_handler = catching(runner, layer)
+    return async_handler

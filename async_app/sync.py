@@ -7,6 +7,11 @@ and the two crossings:
 
 * :func:`run_sync` awaits a sync callable run in a pool thread.
 * :func:`run_coroutine` runs a coroutine from sync code and returns its result.
+  Called from a pool thread that :func:`run_sync` started, it waits for the
+  coroutine on the originating loop; if the awaiting task is cancelled
+  meanwhile (a client disconnect), that coroutine is cancelled too. Called
+  from sync code on a greenlet bridge (:mod:`async_app.greenlet_bridge`), it
+  suspends the greenlet instead of blocking.
 
 Both carry the caller's :mod:`contextvars` across the hop *and back*, so
 request state kept in context-locals (:mod:`async_app.locals`: urlconf,
@@ -27,6 +32,7 @@ Under the test client the pipeline runs in *inline mode*
 ``TestCase`` transaction stays visible to views.
 """
 import asyncio
+import concurrent.futures
 import contextlib
 import contextvars
 import functools
@@ -39,8 +45,10 @@ __all__ = [
     "bridge_executor",
     "call_here",
     "configure",
+    "enter_coroutine_code",
     "in_sync_code",
     "inline_mode",
+    "leave_coroutine_code",
     "run_coroutine",
     "run_sync",
     "shutdown_executors",
@@ -63,6 +71,8 @@ _inline = contextvars.ContextVar("async_app_inline", default=False)
 # The event loop a pool thread was started from: run_coroutine() sends
 # coroutines back to it.
 _origin_loop = contextvars.ContextVar("async_app_origin_loop", default=None)
+# The _CancelScope of the run_sync() call a pool thread serves.
+_cancel_scope = contextvars.ContextVar("async_app_cancel_scope", default=None)
 
 _MISSING = object()
 
@@ -134,11 +144,48 @@ def is_inline():
     return _inline.get()
 
 
+def enter_coroutine_code():
+    """Mark what runs from here as coroutine code, not sync code; returns a token.
+
+    For sync code that hands control to coroutines on its own thread (the
+    greenlet bridge): the database guard must see them as coroutines.
+    """
+    return _sync_code.set(False)
+
+
+def leave_coroutine_code(token):
+    """Undo :func:`enter_coroutine_code`."""
+    _sync_code.reset(token)
+
+
+class _CancelScope:
+    """The futures a pool thread waits on for one :func:`run_sync` call."""
+
+    __slots__ = ("futures", "cancelled")
+
+    def __init__(self):
+        self.futures = set()
+        self.cancelled = False
+
+    def cancel(self):
+        self.cancelled = True
+        for future in list(self.futures):
+            future.cancel()
+
+
 def _adopt(context):
     """Copy every variable of ``context`` into the current context."""
     for var, value in context.items():
         if var.get(_MISSING) is not value:
             var.set(value)
+
+
+def _call_in_pool_thread(scope, loop, func, args, kwargs):
+    token = _cancel_scope.set(scope)
+    try:
+        return _call_marked_sync(loop, func, args, kwargs)
+    finally:
+        _cancel_scope.reset(token)
 
 
 def _call_marked_sync(loop, func, args, kwargs):
@@ -170,20 +217,24 @@ async def run_sync(func, *args, executor=None, on_orphan=None, **kwargs):
     If the awaiting task is cancelled while ``func`` is already running (a
     thread cannot be interrupted), ``on_orphan(future)`` is called at once
     with its ``concurrent.futures.Future``, so that whatever ``func`` still
-    produces can be cleaned up (``future.add_done_callback``).
+    produces can be cleaned up (``future.add_done_callback``); coroutines
+    that ``func`` waits for through :func:`run_coroutine` are cancelled.
     """
     loop = asyncio.get_event_loop()
     if _inline.get():
         return _call_marked_sync(loop, func, args, kwargs)
     context = contextvars.copy_context()
+    scope = _CancelScope()
     future = (executor or view_executor()).submit(
-        context.run, _call_marked_sync, loop, func, args, kwargs
+        context.run, _call_in_pool_thread, scope, loop, func, args, kwargs
     )
     try:
         return await asyncio.wrap_future(future)
     except asyncio.CancelledError:
-        if on_orphan is not None and not future.cancel():
-            on_orphan(future)
+        if not future.cancel():
+            scope.cancel()  # coroutines the thread waits for (run_coroutine)
+            if on_orphan is not None:
+                on_orphan(future)
         raise
     finally:
         _adopt(context)
@@ -210,16 +261,34 @@ def run_coroutine(coro):
     completion on a private event loop in this thread (nesting if a loop is
     already running here). Context changes made by the coroutine come back.
     """
+    from .greenlet_bridge import await_from_sync, on_greenlet_bridge
+
+    if on_greenlet_bridge():
+        return await_from_sync(coro)
     box = []
     loop = _origin_loop.get()
     if loop is not None and loop.is_running() and not _runs_in_this_thread(loop):
-        future = asyncio.run_coroutine_threadsafe(_capture_context(coro, box), loop)
-        try:
-            return future.result()
-        finally:
-            if box:
-                _adopt(box[0])
+        return _wait_on_loop(loop, coro, box)
     return run_until_complete(_capture_context(coro, box), box)
+
+
+def _wait_on_loop(loop, coro, box):
+    """Run ``coro`` on ``loop`` (another thread's) and wait; a cancelled request cancels it."""
+    future = asyncio.run_coroutine_threadsafe(_capture_context(coro, box), loop)
+    scope = _cancel_scope.get()
+    if scope is not None:
+        scope.futures.add(future)
+        if scope.cancelled:
+            future.cancel()
+    try:
+        return future.result()
+    except concurrent.futures.CancelledError:
+        raise asyncio.CancelledError() from None
+    finally:
+        if scope is not None:
+            scope.futures.discard(future)
+        if box:
+            _adopt(box[0])
 
 
 def _runs_in_this_thread(loop):

@@ -370,7 +370,7 @@ def test_atomic_requests_refuses_coroutine_views_clearly(django_db, loop_thread,
     finally:
         connection.settings_dict["ATOMIC_REQUESTS"] = False
     assert response.status_code == 500
-    assert "ATOMIC_REQUESTS cannot wrap coroutine view" in caplog.text
+    assert "You cannot use ATOMIC_REQUESTS with async views." in caplog.text
 
 
 @pytest.mark.parametrize("in_threads", [False, True])

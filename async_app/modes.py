@@ -1,0 +1,253 @@
+"""How each part of the pipeline runs: the one decision, and carrying it out.
+
+Django 3.1's ``BaseHandler.adapt_method_mode`` decides, for each middleware and
+view, whether it is called as a coroutine or through a sync/async adapter.
+This module is async_app's counterpart, for the coroutine pipeline:
+
+* :func:`is_async_view` decides whether a view is awaited on the loop.
+* :func:`middleware_mode` decides how a middleware instance runs
+  (:data:`HOOKS`, :data:`ASYNC_HOOKS`, :data:`NATIVE` or :data:`OPAQUE`),
+  honouring Django 3.1's ``sync_capable``/``async_capable`` flags.
+* :class:`Runner` runs the pipeline's sync code where the settings say:
+  on the loop as sync code (the default) or in the bridge pool
+  (``ASYNC_APP_MIDDLEWARE_IN_THREADS``); opaque middleware on a greenlet
+  bridge on the loop, or in the bridge pool; sync views in the view pool. It
+  is what the middleware layers get; they never see the application.
+"""
+import asyncio
+import contextvars
+import functools
+import inspect
+
+from django.core import signals
+from django.http.response import HttpResponseBase
+from django.utils.deprecation import MiddlewareMixin
+
+from . import db
+from .exception import convert_exception
+from .greenlet_bridge import run_in_greenlet
+from .sync import bridge_executor, call_here, is_inline, run_sync, view_executor
+
+__all__ = [
+    "ASYNC_HOOKS",
+    "HOOKS",
+    "NATIVE",
+    "OPAQUE",
+    "Runner",
+    "is_async_view",
+    "is_coroutine_function",
+    "middleware_mode",
+    "wants_async_get_response",
+]
+
+#: A ``MiddlewareMixin`` whose sync hooks run as the phases of one segment.
+HOOKS = "hooks"
+#: A ``MiddlewareMixin`` with ``async def`` hooks: each hook awaited.
+ASYNC_HOOKS = "async hooks"
+#: A middleware whose ``__call__`` is a coroutine: awaited, with an async ``get_response``.
+NATIVE = "native"
+#: A sync ``__call__`` that cannot be split into hooks: on a greenlet (or a bridge thread).
+OPAQUE = "opaque"
+
+_HOOK_NAMES = (
+    "process_request",
+    "process_view",
+    "process_template_response",
+    "process_response",
+    "process_exception",
+)
+
+
+def is_coroutine_function(func):
+    """``asyncio.iscoroutinefunction`` or ``inspect.iscoroutinefunction``."""
+    return asyncio.iscoroutinefunction(func) or inspect.iscoroutinefunction(func)
+
+
+# (view, method) -> is_async_view's answer; views are few and long-lived.
+_ASYNC_VIEW_ANSWERS = {}
+_ASYNC_VIEW_ANSWERS_SIZE = 4096
+
+
+def is_async_view(view, method=None):
+    """Whether calling ``view`` for an HTTP ``method`` should happen on the loop.
+
+    Sees through ``functools.wraps`` decorators (``__wrapped__``: csrf_exempt,
+    login_required, ...), ``functools.partial``, callable instances and
+    ``as_view()`` functions (``view_class``: the handler for ``method``, or
+    ``dispatch``, is a coroutine function). A view judged sync still works if
+    it returns an awaitable: the pipeline awaits it on the loop.
+    """
+    try:
+        return _ASYNC_VIEW_ANSWERS[view, method]
+    except KeyError:
+        answer = _judge_view(view, method)
+        if len(_ASYNC_VIEW_ANSWERS) < _ASYNC_VIEW_ANSWERS_SIZE:
+            _ASYNC_VIEW_ANSWERS[view, method] = answer
+        return answer
+    except TypeError:  # an unhashable callable
+        return _judge_view(view, method)
+
+
+def _judge_view(view, method):
+    seen = set()
+    while view is not None and id(view) not in seen:
+        seen.add(id(view))
+        if is_coroutine_function(view):
+            return True
+        view_class = getattr(view, "view_class", None)
+        if view_class is not None:
+            name = (method or "get").lower()
+            handler = getattr(view_class, name, None)
+            if handler is None and name == "head":
+                handler = getattr(view_class, "get", None)
+            return is_coroutine_function(handler) or is_coroutine_function(
+                getattr(view_class, "dispatch", None)
+            )
+        if isinstance(view, functools.partial):
+            view = view.func
+        elif hasattr(view, "__wrapped__"):
+            view = view.__wrapped__
+        elif not inspect.isfunction(view) and not inspect.ismethod(view) and callable(view):
+            view = type(view).__call__
+        else:
+            view = None
+    return False
+
+
+def wants_async_get_response(factory):
+    """Whether a middleware factory is handed a coroutine ``get_response``.
+
+    Django 3.1's rule: async-capable and not sync-capable
+    (``async_only_middleware``); also a class whose ``__call__`` is a
+    coroutine function. A middleware capable of both gets the sync
+    ``get_response``, since its instance also serves Django's sync chain.
+    """
+    if getattr(factory, "async_capable", False) and not getattr(factory, "sync_capable", True):
+        return True
+    call = getattr(factory, "__call__", None) if isinstance(factory, type) else None
+    return is_coroutine_function(call)
+
+
+def has_coroutine_hooks(middleware):
+    """Whether any of the middleware's ``process_*`` hooks is a coroutine function."""
+    return any(is_coroutine_function(getattr(middleware, name, None)) for name in _HOOK_NAMES)
+
+
+def middleware_mode(middleware, native, split=True):
+    """How a middleware instance runs on the coroutine pipeline.
+
+    ``native``: its factory wanted an async ``get_response``. A
+    ``MiddlewareMixin`` with the mixin's own ``__call__`` is split into its
+    hooks (:data:`HOOKS`, or :data:`ASYNC_HOOKS`); ``split=False`` treats it as
+    :data:`OPAQUE` like any other sync ``__call__`` (the all-opaque mode of
+    ``make django-suite``).
+    """
+    if native:
+        return NATIVE
+    splittable = (
+        isinstance(middleware, MiddlewareMixin) and type(middleware).__call__ is MiddlewareMixin.__call__
+    )
+    if splittable and has_coroutine_hooks(middleware):
+        return ASYNC_HOOKS
+    if splittable and split:
+        return HOOKS
+    return OPAQUE
+
+
+# The current request's _RequestState (set by the application per request).
+request_state = contextvars.ContextVar("async_app_request_state", default=None)
+
+
+class RequestState:
+    """Per-request bookkeeping for cancellation (client disconnects)."""
+
+    __slots__ = ("finish_delegated",)
+
+    def __init__(self):
+        # True once a sync call that outlived a cancellation will close its
+        # response (and so fire request_finished) itself.
+        self.finish_delegated = False
+
+
+class Runner:
+    """Runs the pipeline's sync code, opaque middleware, hooks and sync views.
+
+    ``in_threads`` (``ASYNC_APP_MIDDLEWARE_IN_THREADS``) sends sync pipeline
+    code and opaque middleware to the bridge pool instead of the loop.
+    ``sender`` is the application class: ``request_finished``'s sender when
+    a sync call outlives its cancelled request.
+    """
+
+    __slots__ = ("in_threads", "sender")
+
+    def __init__(self, in_threads, sender):
+        self.in_threads = in_threads
+        self.sender = sender
+
+    async def run_sync_code(self, func, *args):
+        """Pipeline sync code (hooks, resolving, rendering): on the loop, or in the bridge pool."""
+        if not self.in_threads:
+            return call_here(func, *args)
+        return await self._in_pool(bridge_executor(), func, args)
+
+    async def run_opaque(self, middleware, request):
+        """An opaque middleware's ``__call__``: on a greenlet bridge, or in the bridge pool."""
+        if not self.in_threads:
+            return await run_in_greenlet(middleware, request)
+        return await self._in_pool(bridge_executor(), middleware, (request,))
+
+    async def run_in_view_pool(self, func, *args):
+        """A sync view (or Django's sync ``_get_response``) in the view pool."""
+        return await self._in_pool(view_executor(), func, args)
+
+    async def call_hook(self, hook, *args):
+        """A middleware hook: a coroutine one awaited, a sync one as pipeline sync code."""
+        if is_coroutine_function(hook):
+            result = await hook(*args)
+        else:
+            result = await self.run_sync_code(hook, *args)
+        while inspect.isawaitable(result):
+            result = await result
+        return result
+
+    async def convert_exception(self, request, exc):
+        """:func:`async_app.exception.convert_exception` as sync code; cancellation passes."""
+        if isinstance(exc, asyncio.CancelledError):
+            raise exc
+        return await self.run_sync_code(convert_exception, request, exc)
+
+    async def _in_pool(self, executor, func, args):
+        if is_inline():
+            return await run_sync(func, *args)
+        return await run_sync(
+            db.call_closing_connections,
+            func,
+            *args,
+            executor=executor,
+            on_orphan=self._orphaned_by(request_state.get())
+        )
+
+    def _orphaned_by(self, state):
+        if state is None:
+            return None
+        loop = asyncio.get_event_loop()
+
+        def on_orphan(future):
+            state.finish_delegated = True
+            future.add_done_callback(
+                lambda done: loop.call_soon_threadsafe(call_here, self._finish_orphan, done)
+            )
+
+        return on_orphan
+
+    def _finish_orphan(self, future):
+        """A sync call outlived its cancelled request: close what it produced, on the loop."""
+        try:
+            result = future.result()
+        except BaseException:
+            result = None
+        if isinstance(result, HttpResponseBase):
+            result._handler_class = self.sender
+            result.close()  # fires request_finished
+        else:
+            signals.request_finished.send(sender=self.sender)

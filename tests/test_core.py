@@ -1,0 +1,116 @@
+"""The coroutine pipeline under a real gunicorn: disconnects, ``request.urlconf``, async render.
+
+One server per middleware stack (tests/apps/pipeline_settings.py): the usual
+``MiddlewareMixin`` seven (fused), plus a function-style middleware (on the
+greenlet bridge), that in the bridge pool (``ASYNC_APP_MIDDLEWARE_IN_THREADS``),
+and the same classes as ``MIDDLEWARE_CLASSES``.
+"""
+import os
+import time
+from urllib.request import urlopen
+
+import pytest
+
+from tests.gunicorn_fixture import GunicornServer
+
+STACKS = os.environ.get("PIPELINE_STACKS", "mixins,function,function-threads,legacy").split(",")
+
+
+@pytest.fixture(scope="module", params=STACKS)
+def server(request, tmp_path_factory):
+    events_path = os.path.join(str(tmp_path_factory.mktemp("pipeline")), "events.txt")
+    server = GunicornServer(
+        "tests.apps.pipeline_wsgi:application",
+        threads=4,
+        env={"WORKER_APPS_EVENTS": events_path, "PIPELINE_MIDDLEWARE": request.param},
+    )
+    server.stack = request.param
+    server.start()
+    yield server
+    server.stop()
+
+
+def events(server):
+    path = server.env["WORKER_APPS_EVENTS"]
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [line.split()[0] for line in f if line.strip()]
+
+
+def wait_for(predicate, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not predicate():
+        time.sleep(0.05)
+    return predicate()
+
+
+def signals_of(log):
+    return [event.split(":") for event in log if event.startswith(("started:", "finished:"))]
+
+
+def settled(server):
+    """How many events there are once every earlier request has finished."""
+    def balanced():
+        kinds = [kind for kind, _, _ in signals_of(events(server))]
+        return kinds.count("started") == kinds.count("finished")
+
+    assert wait_for(balanced, timeout=5), events(server)
+    return len(events(server))
+
+
+def get(server, path):
+    with urlopen(server.url(path), timeout=10) as response:
+        return response.status, dict(response.headers), response.read().decode()
+
+
+def disconnect_during(server, path, name):
+    """Request ``path``, hang up 0.7 s in; return the events that request added."""
+    before = settled(server)
+    sock = server.connect()
+    sock.sendall(b"GET " + path.encode() + b"?s=10&name=" + name.encode() + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+    time.sleep(0.7)
+    sock.close()
+    assert wait_for(lambda: "finally-" + name in events(server), timeout=5), events(server)[before:]
+    wait_for(lambda: len(signals_of(events(server)[before:])) >= 2, timeout=3)
+    time.sleep(0.3)  # a second request_finished would come now
+    return events(server)[before:]
+
+
+def assert_cancelled_and_finished_once(log, name):
+    assert log.count("cancelled-" + name) == 1, log
+    signals = signals_of(log)
+    assert [kind for kind, _, _ in signals] == ["started", "finished"], log
+    (_, started_by, started_in), (_, finished_by, finished_in) = signals
+    assert started_by == finished_by == "AsyncDjangoApplication", log
+    assert started_in == finished_in, "request_started and request_finished on different threads"
+
+
+def test_disconnect_cancels_a_coroutine_view(server):
+    log = disconnect_during(server, "/async-cancel/", "plain")
+    assert_cancelled_and_finished_once(log, "plain")
+
+
+def test_disconnect_cancels_a_coroutine_view_routed_by_request_urlconf(server):
+    log = disconnect_during(server, "/routed/cancel/", "routed")
+    assert_cancelled_and_finished_once(log, "routed")
+
+
+@pytest.mark.parametrize("path", ["/async-render/", "/routed/render/"])
+def test_async_render_is_awaited(server, path):
+    status, headers, body = get(server, path + "?name=ann")
+    assert (status, body) == (200, "rendered ann")
+    assert headers["X-Frame-Options"] == "SAMEORIGIN"  # the response phase saw the rendered response
+    if server.stack.startswith("function"):
+        assert headers["X-Stamp"] == "function"
+
+
+@pytest.mark.parametrize("path", ["/sync/hello/", "/async/hello/"])
+def test_every_request_signals_on_one_thread_with_the_application_as_sender(server, path):
+    before = settled(server)
+    status, headers, body = get(server, path)
+    assert status == 200 and body.endswith("hello")
+    assert wait_for(lambda: len(signals_of(events(server)[before:])) == 2, timeout=3)
+    (_, started_by, started_in), (_, finished_by, finished_in) = signals_of(events(server)[before:])
+    assert started_by == finished_by == "AsyncDjangoApplication"
+    assert started_in == finished_in
