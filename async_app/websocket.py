@@ -157,6 +157,7 @@ class WebSocket:
         self.close_code = None
         self.close_reason = ""
         self.response = HttpResponse(status=101)
+        self._closing_for_shutdown = False
         self._watcher = asyncio.ensure_future(self._close_on_shutdown())
 
     @property
@@ -168,13 +169,11 @@ class WebSocket:
         """The next message: ``str`` (text) or ``bytes`` (binary); :class:`WebSocketClosed` at the end."""
         if self.close_code is not None:
             raise WebSocketClosed(self.close_code, self.close_reason)
-        try:
-            kind, data = await self._channel.receive()
-        except asyncio.CancelledError:
-            raise
+        kind, data = await self._channel.receive()
         if kind == "close":
             self._set_closed(*data)
-            self._watcher.cancel()
+            if not self._closing_for_shutdown:
+                self._watcher.cancel()
             raise WebSocketClosed(self.close_code, self.close_reason)
         return data
 
@@ -235,7 +234,8 @@ class WebSocket:
 
     async def close(self, code=1000, reason=""):
         """Close the socket with ``code`` and ``reason`` (idempotent); waits for the client's answer."""
-        self._watcher.cancel()
+        if not self._closing_for_shutdown:
+            self._watcher.cancel()
         if self.close_code is not None:
             return
         self._set_closed(code, reason)
@@ -250,10 +250,19 @@ class WebSocket:
         await shutdown.wait_for_shutdown()
         if self.close_code is None:
             self._set_closed(GOING_AWAY, "server shutting down")
+            self._closing_for_shutdown = True
             await self._channel.close(GOING_AWAY, "server shutting down")
 
     async def finish(self, code=1000):
-        """Close the socket with ``code`` if the view did not (the server calls this after the view)."""
+        """Close the socket with ``code`` if the view did not (the server calls this after the view).
+
+        If the shutdown's close is under way (the view saw it and returned),
+        wait for it to complete, so the close frame goes out before the
+        connection ends.
+        """
+        if self._closing_for_shutdown and not self._watcher.done():
+            await asyncio.wait([self._watcher])
+            return
         self.detach()
         if self.close_code is None:
             await self.close(code, "")

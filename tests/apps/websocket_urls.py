@@ -14,6 +14,10 @@ RESPONSES_SEEN = {}
 PROGRESS = {"sent": 0, "done": False}
 
 
+def _tag(request):
+    return request.GET.get("tag", "")
+
+
 def seen_by_response_middleware(get_response):
     """A function-style middleware recording the status its response phase sees."""
     def middleware(request):
@@ -38,9 +42,9 @@ async def echo(request):
                 await ws.close(4000, "as you wish")
             else:
                 await ws.send_text("echo:" + message)
-        record("echo-closed-%s" % ws.close_code)
+        record("echo-closed-%s-%s" % (_tag(request), ws.close_code))
     except asyncio.CancelledError:
-        record("echo-cancelled")
+        record("echo-cancelled-%s" % _tag(request))
         raise
     return ws.response
 
@@ -95,7 +99,7 @@ async def deaf(request):
     try:
         await asyncio.sleep(float(request.GET.get("s", "30")))
     except asyncio.CancelledError:
-        record("deaf-cancelled")
+        record("deaf-cancelled-%s" % _tag(request))
         raise
     return ws.response
 
