@@ -34,7 +34,9 @@ On graceful shutdown (:mod:`async_app.shutdown`) open sockets are closed with
 1001 (going away); the view's ``receive()`` raises :class:`WebSocketClosed`.
 """
 import asyncio
+import inspect
 import json
+import sys
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, SuspiciousOperation
@@ -45,14 +47,18 @@ from django.utils.six.moves.urllib.parse import urlsplit
 from . import shutdown
 from .server.upgrade import ENVIRON_KEY
 
-__all__ = ["ENVIRON_KEY", "WebSocket", "WebSocketClosed", "accept_websocket",
-           "is_websocket_request"]
+__all__ = ["ENVIRON_KEY", "MessageSocket", "WebSocket", "WebSocketClosed", "accept_websocket",
+           "check_origin", "is_websocket_request"]
 
 DEFAULT_MAX_MESSAGE_SIZE = 1024 * 1024
 DEFAULT_HEARTBEAT = 30.0
 DEFAULT_CLOSE_TIMEOUT = 2.0
 
 GOING_AWAY = 1001
+
+# Code that may await (async def, @types.coroutine generators, async generators).
+_COROUTINE_FLAGS = (inspect.CO_COROUTINE | inspect.CO_ITERABLE_COROUTINE
+                    | inspect.CO_ASYNC_GENERATOR | inspect.CO_GENERATOR)
 
 
 class WebSocketClosed(Exception):
@@ -86,7 +92,13 @@ def accept_websocket(request, subprotocols=(), max_message_size=None, heartbeat=
     """
     try:
         asyncio.get_running_loop()
+        # The caller must be coroutine code (the view's async def body): a
+        # sync view run inline on the loop's thread (the test client) is not.
+        flags = sys._getframe(1).f_code.co_flags
+        in_coroutine = bool(flags & _COROUTINE_FLAGS)
     except RuntimeError:
+        in_coroutine = False
+    if not in_coroutine:
         raise RuntimeError(
             "accept_websocket() needs a coroutine view: make the view 'async def' and "
             "'ws = await accept_websocket(request)' (a sync view runs in a thread, "
@@ -140,15 +152,14 @@ def check_origin(request):
     raise PermissionDenied("WebSocket Origin %r does not match %r" % (origin, host))
 
 
-class WebSocket:
-    """The server side of one accepted WebSocket, in a coroutine view.
+class MessageSocket:
+    """Messages over a channel: what a view's :class:`WebSocket` and the test client's share.
 
     ``receive()`` returns a message (``str`` for text, ``bytes`` for binary)
-    and raises :class:`WebSocketClosed` once the socket is closed (by the
-    client, by :meth:`close`, or by the worker's shutdown, code 1001);
+    and raises :class:`WebSocketClosed` once the socket is closed;
     ``async for message in ws`` ends there instead. Sends wait while the
-    client is not reading (back-pressure) and raise :class:`WebSocketClosed`
-    on a closed socket. ``response`` is what the view returns.
+    peer is not reading (back-pressure) and raise :class:`WebSocketClosed`
+    on a closed socket.
     """
 
     def __init__(self, channel):
@@ -156,9 +167,6 @@ class WebSocket:
         self.subprotocol = channel.subprotocol
         self.close_code = None
         self.close_reason = ""
-        self.response = HttpResponse(status=101)
-        self._closing_for_shutdown = False
-        self._watcher = asyncio.ensure_future(self._close_on_shutdown())
 
     @property
     def closed(self):
@@ -172,8 +180,7 @@ class WebSocket:
         kind, data = await self._channel.receive()
         if kind == "close":
             self._set_closed(*data)
-            if not self._closing_for_shutdown:
-                self._watcher.cancel()
+            self._closed_by_peer()
             raise WebSocketClosed(self.close_code, self.close_reason)
         return data
 
@@ -208,13 +215,13 @@ class WebSocket:
             raise StopAsyncIteration from None
 
     async def send_text(self, text):
-        """Send a text message (waits while the client is slow to read)."""
+        """Send a text message (waits while the peer is slow to read)."""
         if not isinstance(text, str):
             raise TypeError("send_text() takes a str, not %s" % type(text).__name__)
         await self._send("text", text)
 
     async def send_bytes(self, data):
-        """Send a binary message (waits while the client is slow to read)."""
+        """Send a binary message (waits while the peer is slow to read)."""
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise TypeError("send_bytes() takes bytes, not %s" % type(data).__name__)
         await self._send("bytes", bytes(data))
@@ -233,9 +240,7 @@ class WebSocket:
             raise WebSocketClosed(1006) from None
 
     async def close(self, code=1000, reason=""):
-        """Close the socket with ``code`` and ``reason`` (idempotent); waits for the client's answer."""
-        if not self._closing_for_shutdown:
-            self._watcher.cancel()
+        """Close the socket with ``code`` and ``reason`` (idempotent); waits for the peer's answer."""
         if self.close_code is not None:
             return
         self._set_closed(code, reason)
@@ -245,6 +250,35 @@ class WebSocket:
         if self.close_code is None:
             self.close_code = code
             self.close_reason = reason
+
+    def _closed_by_peer(self):
+        """Hook: ``receive()`` saw the end of the socket."""
+
+
+class WebSocket(MessageSocket):
+    """The server side of one accepted WebSocket, in a coroutine view.
+
+    See :class:`MessageSocket` for receiving and sending. The worker's
+    shutdown closes it with 1001 (the view's ``receive()`` then raises
+    :class:`WebSocketClosed`). ``response`` is what the view returns: an
+    ``HttpResponse`` with status 101 that only the response middleware sees.
+    """
+
+    def __init__(self, channel):
+        super().__init__(channel)
+        self.response = HttpResponse(status=101)
+        self._closing_for_shutdown = False
+        self._watcher = asyncio.ensure_future(self._close_on_shutdown())
+
+    def _closed_by_peer(self):
+        if not self._closing_for_shutdown:
+            self._watcher.cancel()
+
+    async def close(self, code=1000, reason=""):
+        """Close the socket with ``code`` and ``reason`` (idempotent); waits for the client's answer."""
+        if not self._closing_for_shutdown:
+            self._watcher.cancel()
+        await super().close(code, reason)
 
     async def _close_on_shutdown(self):
         await shutdown.wait_for_shutdown()

@@ -168,6 +168,17 @@ class AsyncClient(AsyncRequestFactory, Client):
         response = await RequestFactory.trace(self, path, secure=secure, **extra)
         return await self._follow(response, follow, extra)
 
+    def websocket(self, path, data=None, subprotocols=(), secure=False, **extra):
+        """Open a WebSocket to the view at ``path``, in-process: ``async with client.websocket(path) as ws``.
+
+        See :class:`async_app.testing.websocket.WebSocketSession`; a refused
+        handshake raises :class:`~async_app.testing.websocket.WebSocketRefused`.
+        """
+        from .websocket import WebSocketSession
+
+        return WebSocketSession(self, path, data=data, subprotocols=subprotocols,
+                                secure=secure, **extra)
+
     async def _follow(self, response, follow, extra):
         if follow:
             response = await self._handle_redirects(response, **extra)

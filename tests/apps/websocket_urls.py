@@ -3,6 +3,7 @@ import asyncio
 import os
 
 from django.conf.urls import url
+from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, HttpResponseForbidden, JsonResponse
 
 from async_app.websocket import WebSocketClosed, accept_websocket
@@ -10,6 +11,8 @@ from tests.apps.worker_apps import record
 
 # What the response phase of the middleware saw, per path (in-process tests).
 RESPONSES_SEEN = {}
+# Close codes the wait_close view saw (in-process tests).
+CLOSES_SEEN = []
 # Messages the flood view managed to hand to its socket (per process).
 PROGRESS = {"sent": 0, "done": False}
 
@@ -112,7 +115,25 @@ async def wait_close(request):
         while True:
             await ws.receive()
     except WebSocketClosed as exc:
+        CLOSES_SEEN.append(exc.code)
         record("view-saw-close-%s" % exc.code)
+    return ws.response
+
+
+@login_required
+async def whoami(request):
+    """Tell the logged-in user their name (anonymous users get login_required's redirect)."""
+    ws = await accept_websocket(request)
+    await ws.send_text(request.user.get_username())
+    return ws.response
+
+
+async def leave_open(request):
+    """Accept, send one message and return without closing (the server closes)."""
+    ws = await accept_websocket(request)
+    await ws.send_text("bye")
+    if request.GET.get("fail"):
+        raise ValueError("view failed after accepting")
     return ws.response
 
 
@@ -130,5 +151,7 @@ urlpatterns = [
     url(r"^progress/$", progress),
     url(r"^ws/deaf/$", deaf),
     url(r"^ws/wait-close/$", wait_close),
+    url(r"^ws/whoami/$", whoami),
+    url(r"^ws/leave-open/$", leave_open),
     url(r"^plain/$", plain),
 ]
