@@ -1,4 +1,12 @@
-"""AsyncClient.websocket: WebSocket views driven in-process, through the real pipeline."""
+"""AsyncClient.websocket: WebSocket views driven in-process, through the real pipeline.
+
+Also checks that docs/websockets.md's code is tested code.
+"""
+import inspect
+import os
+import re
+import sys
+
 import pytest
 from django.contrib.auth.models import User
 from django.test.utils import override_settings
@@ -7,6 +15,7 @@ from async_app import database_sync_to_async, shutdown
 from async_app.testing import AsyncClient, WebSocketRefused
 from async_app.websocket import WebSocketClosed
 from tests.apps import websocket_urls
+from tests.gunicorn_fixture import ROOT
 from tests.toolkit_fixtures import db  # noqa: F401
 
 pytest_plugins = ["async_app.testing.pytest_plugin"]
@@ -135,3 +144,22 @@ async def test_a_view_that_fails_after_accepting_closes_with_1011_and_raises(db)
             with pytest.raises(WebSocketClosed) as closed:
                 await ws.receive()
             assert closed.value.code == 1011
+
+
+async def test_chat_answers_in_capitals(db):
+    client = AsyncClient()
+    user = await database_sync_to_async(User.objects.create_user)("bob", password="pw")
+    await database_sync_to_async(client.force_login)(user)
+    async with client.websocket("/ws/chat/") as ws:
+        assert await ws.receive_json() == {"hello": "bob"}
+        await ws.send_text("hi")
+        assert await ws.receive_text() == "HI"
+
+
+def test_every_docs_example_is_tested_code():
+    with open(os.path.join(ROOT, "docs", "websockets.md")) as f:
+        blocks = re.findall(r"```python\n(.*?)```", f.read(), re.S)
+    sources = inspect.getsource(websocket_urls) + inspect.getsource(sys.modules[__name__])
+    assert len(blocks) >= 2
+    for block in blocks:
+        assert block in sources, "docs example not found verbatim in the tested code:\n" + block

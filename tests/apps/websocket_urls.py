@@ -137,6 +137,16 @@ async def leave_open(request):
     return ws.response
 
 
+async def chat(request):
+    if not request.user.is_authenticated:
+        return HttpResponseForbidden("log in first")
+    ws = await accept_websocket(request)
+    await ws.send_json({"hello": request.user.get_username()})
+    async for message in ws:
+        await ws.send_text(message.upper())
+    return ws.response
+
+
 async def plain(request):
     """An ordinary coroutine view."""
     return HttpResponse("plain %d" % os.getpid())
@@ -153,5 +163,6 @@ urlpatterns = [
     url(r"^ws/wait-close/$", wait_close),
     url(r"^ws/whoami/$", whoami),
     url(r"^ws/leave-open/$", leave_open),
+    url(r"^ws/chat/$", chat),
     url(r"^plain/$", plain),
 ]
