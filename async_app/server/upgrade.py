@@ -82,7 +82,12 @@ class WebSocketUpgrade:
             return None
         await ws.prepare(self.request)
         self.ws = ws
-        return AiohttpChannel(ws)
+        return AiohttpChannel(ws, self._closed_cleanly)
+
+    def _closed_cleanly(self):
+        # The close handshake is over: the connection ending now is no
+        # disconnect, the view must not be cancelled while it finishes.
+        self.request.protocol.cancel_on_lost = False
 
     async def finish(self, code=1000):
         """The view returned: close its socket with ``code`` if it is still open."""
@@ -100,9 +105,10 @@ class WebSocketUpgrade:
 class AiohttpChannel:
     """The frames of one accepted socket, as :class:`async_app.websocket.WebSocket` uses them."""
 
-    def __init__(self, ws):
+    def __init__(self, ws, on_clean_close):
         self.ws = ws
         self.subprotocol = ws.ws_protocol
+        self.on_clean_close = on_clean_close
 
     async def receive(self):
         """``("text", str)``, ``("bytes", bytes)`` or ``("close", (code, reason))``."""
@@ -113,6 +119,7 @@ class AiohttpChannel:
         if msg.type == WSMsgType.BINARY:
             return "bytes", msg.data
         if msg.type == WSMsgType.CLOSE:
+            self.on_clean_close()
             return "close", (msg.data, msg.extra or "")
         if msg.type in _CLOSE_TYPES:
             return "close", (ws.close_code or 1006, "")
@@ -129,6 +136,8 @@ class AiohttpChannel:
 
     async def close(self, code, reason):
         """Send a close frame and wait (``close_timeout``) for the client's."""
+        # From here on the connection ending is the close's doing.
+        self.on_clean_close()
         try:
             await self.ws.close(code=code, message=reason.encode("utf-8"))
         except asyncio.CancelledError:

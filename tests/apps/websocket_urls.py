@@ -45,6 +45,8 @@ async def echo(request):
                 await ws.close(4000, "as you wish")
             else:
                 await ws.send_text("echo:" + message)
+        # After a clean close the view finishes (it is not cancelled).
+        await asyncio.sleep(0.1)
         record("echo-closed-%s-%s" % (_tag(request), ws.close_code))
     except asyncio.CancelledError:
         record("echo-cancelled-%s" % _tag(request))
