@@ -401,3 +401,19 @@ def test_max_requests_recycling_closes_sockets_with_1001(gunicorn_server, tmp_pa
 
     assert run(talk()) == 1001
     assert wait_for(lambda: "view-saw-close-1001" in events(server)), events(server)
+
+
+def test_sighup_replaces_the_worker_and_closes_its_sockets_with_1001(gunicorn_server, tmp_path):
+    server = start(gunicorn_server, tmp_path)
+    old = server.worker_pids()
+
+    async def talk():
+        async with aiohttp.ClientSession() as session:
+            [ws] = await _open_waiting(server, session, 1)
+            server.signal(signal.SIGHUP)
+            msg = await asyncio.wait_for(ws.receive(), 10)
+            return msg.data
+
+    assert run(talk()) == 1001
+    assert wait_for(lambda: len(server.worker_pids()) > len(old)), server.log()
+    assert wait_for(lambda: "view-saw-close-1001" in events(server)), events(server)

@@ -16,7 +16,11 @@ How an application runs (the seam of docs/pipeline.md):
   iterated on the loop, other iterables in a pool thread (they may block);
   then ``aclose()`` is awaited or ``close()`` called in the pool, once;
 * a client that disconnects cancels the task awaiting the application
-  (:class:`async_app.server.connection.Connection` does).
+  (:class:`async_app.server.connection.Connection` does);
+* a WebSocket handshake (``Upgrade: websocket``) gets a
+  :class:`~async_app.server.upgrade.WebSocketUpgrade` in the environ; once
+  the view accepted it, the application's response is not written
+  (docs/websockets.md).
 """
 import asyncio
 import functools
