@@ -38,6 +38,8 @@ _LAZY = {
     "subscribe": "async_app.pubsub",
     "shutting_down": "async_app.shutdown",
     "wait_for_shutdown": "async_app.shutdown",
+    "accept_websocket": "async_app.websocket",
+    "WebSocketClosed": "async_app.websocket",
 }
 
 __all__ = sorted(_LAZY)

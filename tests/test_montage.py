@@ -656,3 +656,88 @@ def test_browser_uploads_through_the_form(montage_server, tmp_path):
     screenshot = open_image(open(screenshot_path, "rb").read())
     assert screenshot.format == "PNG" and screenshot.size[0] >= 800
     print("screenshot: %s" % screenshot_path)
+
+
+async def poll(tools, expression, wanted, timeout=15):
+    """Evaluate ``expression`` until ``wanted(value)``; return the last value."""
+    deadline = time.monotonic() + timeout
+    value = None
+    while time.monotonic() < deadline:
+        value = await tools.evaluate(expression)
+        if wanted(value):
+            return value
+        await asyncio.sleep(0.1)
+    return value
+
+
+LIVE_STATE = """(() => ({
+    count: document.getElementById('live-editors').getAttribute('data-count'),
+    names: document.getElementById('editor-names').textContent,
+    caption: document.getElementById('id_caption').value,
+    status: document.getElementById('caption-status').textContent,
+    me: document.querySelector('script[data-editor]').getAttribute('data-editor'),
+}))()"""
+
+
+@pytest.mark.skipif(
+    sys.version_info[:2] != (3, 11) and not (shutil.which("chromium") or os.path.exists(CHROMIUM)),
+    reason="the browser test runs on Python 3.11 (CI's `make test`, installing chromium if "
+    "missing) and on other Pythons where chromium is installed",
+)
+def test_browser_two_pages_edit_a_caption_live(montage_server, tmp_path):
+    """Two people (two browser contexts, two sessions) on one photo page see each other live."""
+    chromium = ensure_chromium()
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    screenshot_path = os.path.join(ARTIFACTS, "montage-live-caption-py%d.%d.png" % sys.version_info[:2])
+
+    async def scenario(devtools_url):
+        async with http_session() as uploader:
+            await upload(uploader, montage_server.url, png_bytes((20, 120, 220)), "live caption")
+            async with uploader.get(montage_server.url + "/") as response:
+                pk = re.search(r'href="/photos/(\d+)/"', await response.text()).group(1)
+        page_url = "%s/photos/%s/" % (montage_server.url, pk)
+        async with aiohttp.ClientSession() as session:
+            async with session.get(devtools_url + "/json/version") as response:
+                browser_ws = (await response.json(content_type=None))["webSocketDebuggerUrl"]
+            async with session.ws_connect(browser_ws, max_msg_size=0) as browser_socket:
+                browser = DevTools(browser_socket)
+                pages = []
+                for _ in range(2):  # separate contexts: separate cookies, two editors
+                    context = await browser.send("Target.createBrowserContext")
+                    target = await browser.send("Target.createTarget", url=page_url,
+                                                browserContextId=context["browserContextId"])
+                    pages.append(target["targetId"])
+                page_ws = [devtools_url.replace("http://", "ws://") + "/devtools/page/" + target
+                           for target in pages]
+                async with session.ws_connect(page_ws[0], max_msg_size=0) as first_socket, \
+                        session.ws_connect(page_ws[1], max_msg_size=0) as second_socket:
+                    first, second = DevTools(first_socket), DevTools(second_socket)
+                    for tools in (first, second):
+                        await tools.send("Runtime.enable")
+                    both = lambda state: state and state["count"] == "2"  # noqa: E731
+                    state_a = await poll(first, LIVE_STATE, both)
+                    state_b = await poll(second, LIVE_STATE, both)
+                    assert both(state_a) and both(state_b), (state_a, state_b)
+                    assert state_a["me"] != state_b["me"]
+                    assert sorted(state_a["names"].split(", ")) == sorted([state_a["me"], state_b["me"]])
+
+                    # B types; A sees the draft and who is typing, without a reload.
+                    await second.evaluate(
+                        "const c = document.getElementById('id_caption'); c.value = 'typed by B';"
+                        "c.dispatchEvent(new Event('input')); true")
+                    seen = await poll(first, LIVE_STATE, lambda s: s["caption"] == "typed by B")
+                    assert seen["caption"] == "typed by B", seen
+                    assert seen["status"] == state_b["me"] + " is editing", seen
+
+                    shot = await first.send("Page.captureScreenshot", format="png")
+                    with open(screenshot_path, "wb") as handle:
+                        handle.write(base64.b64decode(shot["data"]))
+
+                    # B leaves: A's presence list shrinks to A.
+                    await browser.send("Target.closeTarget", targetId=pages[1])
+                    alone = await poll(first, LIVE_STATE, lambda s: s["count"] == "1")
+                    assert alone["count"] == "1" and alone["names"] == state_a["me"], alone
+
+    with headless_chromium(chromium, str(tmp_path)) as devtools_url:
+        run(scenario(devtools_url))
+    assert open_image(open(screenshot_path, "rb").read()).format == "PNG"

@@ -67,6 +67,9 @@ class Connection(web_protocol.RequestHandler):
         # (the worker closes it after ASYNC_APP_HEADER_TIMEOUT).
         self.head_started = False
         self.app_task = None
+        # False once a WebSocket on this connection closed cleanly: the view
+        # then finishes instead of being cancelled when the socket goes.
+        self.cancel_on_lost = True
         self.busy = False
         self.idle_since = 0.0
         self.peer_addr = None
@@ -89,7 +92,7 @@ class Connection(web_protocol.RequestHandler):
     def connection_lost(self, exc):
         super().connection_lost(exc)
         task, self.app_task = self.app_task, None
-        if task is not None and not task.done():
+        if task is not None and not task.done() and self.cancel_on_lost:
             task.cancel()
         self.worker.connection_closed(self)
 

@@ -16,7 +16,11 @@ How an application runs (the seam of docs/pipeline.md):
   iterated on the loop, other iterables in a pool thread (they may block);
   then ``aclose()`` is awaited or ``close()`` called in the pool, once;
 * a client that disconnects cancels the task awaiting the application
-  (:class:`async_app.server.connection.Connection` does).
+  (:class:`async_app.server.connection.Connection` does);
+* a WebSocket handshake (``Upgrade: websocket``) gets a
+  :class:`~async_app.server.upgrade.WebSocketUpgrade` in the environ; once
+  the view accepted it, the application's response is not written
+  (docs/websockets.md).
 """
 import asyncio
 import functools
@@ -31,6 +35,7 @@ from .environ import RequestError
 from .pump import Pump
 from .request_body import read_body
 from .response import Response
+from .upgrade import ENVIRON_KEY, WebSocketSlots, WebSocketUpgrade, is_upgrade
 
 __all__ = ["CycleSettings", "RequestCycle", "is_coroutine_app"]
 
@@ -90,6 +95,7 @@ class CycleSettings:
         # are killed after ``timeout`` blocked on a read).
         self.body_timeout = _env_float("ASYNC_APP_BODY_TIMEOUT", float(cfg.timeout or 30))
         self.coroutine_app = is_coroutine_app(self.app)
+        self.websocket_slots = WebSocketSlots()  # ASYNC_APP_MAX_WEBSOCKETS
         self.keepalive = cfg.keepalive > 0
         self.pre_request, self.post_request = request_hooks(cfg, self.log)
         self.access_log = access_log_enabled(self.log, cfg)
@@ -115,7 +121,7 @@ def _consume(future):
 class RequestCycle:
     """One request on the loop: environ, hooks, body, application, response."""
 
-    __slots__ = ("settings", "loop", "log", "request", "conn", "input", "input_left")
+    __slots__ = ("settings", "loop", "log", "request", "conn", "input", "input_left", "upgrade")
 
     def __init__(self, settings, request):
         self.settings = settings
@@ -127,6 +133,7 @@ class RequestCycle:
         # it ran): its wsgi.input is then closed by whoever sees it finish.
         self.input = None  # wsgi.input, once the body is in
         self.input_left = False
+        self.upgrade = None  # a WebSocketUpgrade for an upgrade request
 
     async def run(self):
         """Serve the request; return the (already written) :class:`Response`."""
@@ -144,6 +151,7 @@ class RequestCycle:
         req = None
         body = None
         hooked = False
+        slots = None
         try:
             try:
                 environ, req, expect = settings.environ.parse(request, conn, settings.want_req)
@@ -154,6 +162,12 @@ class RequestCycle:
                 body, length = await read_body(request, settings.max_body_size,
                                                settings.body_spool_size, expect,
                                                settings.body_timeout)
+                if is_upgrade(request):
+                    if not settings.websocket_slots.take():
+                        raise RequestError(503, "Service Unavailable",
+                                           "Too many WebSockets open on this worker")
+                    slots = settings.websocket_slots
+                    self.upgrade = environ[ENVIRON_KEY] = WebSocketUpgrade(request)
             except RequestError as exc:
                 ip = environ["REMOTE_ADDR"] if environ else conn.peer_addr
                 self.log.warning("Invalid request from ip=%s: %s", ip, exc.message)
@@ -197,6 +211,9 @@ class RequestCycle:
                     conn.force_close()
             return resp
         finally:
+            if slots is not None:
+                slots.give_back()
+                self.upgrade.detach()
             conn.busy = False
             conn.idle_since = loop.time()
             if not worker.alive:
@@ -232,6 +249,9 @@ class RequestCycle:
             result = app(environ, resp.start_response)
             while inspect.isawaitable(result):
                 result = await result
+            if self.upgrade is not None and self.upgrade.accepted:
+                await self._end_websocket(result, resp)
+                return
             await self._write_body(result, resp)
             return
         pump = resp.pump = Pump(self.loop)
@@ -255,6 +275,18 @@ class RequestCycle:
         while inspect.isawaitable(result):
             result = await result
         await self._write_body(result, resp)
+
+    async def _end_websocket(self, result, resp):
+        # The view's response went through the response middleware; the
+        # handshake's 101 went out at accept and the socket is over now.
+        failed = resp.status_code is not None and resp.status_code >= 500
+        resp.status, resp.status_code = "101 Switching Protocols", 101
+        resp.headers_sent = True
+        resp.keep_alive = False
+        try:
+            await self.upgrade.finish(1011 if failed else 1000)
+        finally:
+            await self._close(result)
 
     def _leave_input_to(self, work):
         # A pool thread still running the app (or iterating its body) may

@@ -3,11 +3,15 @@
 * :class:`AsyncClientHandler`: drop-in for Django's ``ClientHandler``.
 * :class:`AsyncClient`, :class:`AsyncRequestFactory`: Django 3.1's async test
   client and request factory (``response = await client.get('/')``).
+* ``AsyncClient.websocket(path)``: a WebSocket to a view, in-process
+  (:mod:`async_app.testing.websocket`).
 * :func:`async_test`, :func:`run_async`: run coroutine tests; pytest users
   enable :mod:`async_app.testing.pytest_plugin` instead.
 """
 from .client import AsyncClient, AsyncRequestFactory
 from .handler import AsyncClientHandler
 from .runner import async_test, run_async
+from .websocket import WebSocketRefused
 
-__all__ = ["AsyncClient", "AsyncClientHandler", "AsyncRequestFactory", "async_test", "run_async"]
+__all__ = ["AsyncClient", "AsyncClientHandler", "AsyncRequestFactory", "WebSocketRefused",
+           "async_test", "run_async"]

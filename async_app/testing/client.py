@@ -321,6 +321,17 @@ class AsyncClient(AsyncRequestFactory, Client):
         )
         return await self._follow(response, follow, headers, extra)
 
+    def websocket(self, path, data=None, subprotocols=(), secure=False, **extra):
+        """Open a WebSocket to the view at ``path``, in-process: ``async with client.websocket(path) as ws``.
+
+        See :class:`async_app.testing.websocket.WebSocketSession`; a refused
+        handshake raises :class:`~async_app.testing.websocket.WebSocketRefused`.
+        """
+        from .websocket import WebSocketSession
+
+        return WebSocketSession(self, path, data=data, subprotocols=subprotocols,
+                                secure=secure, **extra)
+
     async def _follow(self, response, follow, headers, extra):
         if follow:
             extra = dict(extra)

@@ -1,7 +1,7 @@
 """URLs of the photos app (namespace ``photos``)."""
 from django.conf.urls import url
 
-from . import views
+from . import live, views
 
 app_name = "photos"
 
@@ -13,4 +13,5 @@ urlpatterns = [
     url(r"^montage\.jpg$", views.montage_jpg, name="montage"),
     url(r"^events/$", views.events, name="events"),
     url(r"^photos/(?P<pk>\d+)/$", views.PhotoDetailView.as_view(), name="detail"),
+    url(r"^photos/(?P<pk>\d+)/live/$", live.photo_live, name="live"),
 ]

@@ -26,6 +26,7 @@ import async_app
 from . import imaging, importer, services
 from .events import announce, event_stream, parse_last_event_id
 from .forms import CaptionForm, ImportForm, UploadForm
+from .live import editor_name
 from .models import Photo
 
 #: How many photos the gallery shows per page.
@@ -179,5 +180,6 @@ class PhotoDetailView(View):
         return self.render(request, photo, form)
 
     def render(self, request, photo, form):
-        """A TemplateResponse for the photo page."""
-        return TemplateResponse(request, self.template_name, {"photo": photo, "form": form})
+        """A TemplateResponse for the photo page (which names its editor, see live.py)."""
+        return TemplateResponse(request, self.template_name,
+                                {"photo": photo, "form": form, "editor": editor_name(request)})
