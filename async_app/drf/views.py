@@ -33,7 +33,7 @@ from django.conf import settings
 from django.utils.decorators import classonlymethod
 
 from ..db import call_closing_connections, database_sync_to_async
-from ..middleware import is_coroutine_function
+from ..modes import is_coroutine_function
 from ..sync import bridge_executor, call_here, is_inline, run_sync
 
 __all__ = ["async_dispatch", "dispatch", "patch", "run_framework_code"]
