@@ -97,7 +97,7 @@ async def test_cross_site_origin_is_refused(db):
     for origin, allowed in (("http://evil.example", False), ("http://testserver", True),
                             ("https://testserver", False), ("https://trusted.example", True)):
         try:
-            async with client.websocket("/ws/echo/", HTTP_ORIGIN=origin):
+            async with client.websocket("/ws/echo/", headers={"Origin": origin}):
                 pass
         except WebSocketRefused as refused:
             assert not allowed and refused.response.status_code == 403, origin

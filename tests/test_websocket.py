@@ -244,6 +244,12 @@ def test_open_websockets_per_worker_are_capped(gunicorn_server, tmp_path):
             async with session.get(server.url("/plain/")) as resp:
                 assert resp.status == 200
             await first.close()
+            # The slot is given back once the first view has returned, a
+            # moment after the client saw the close handshake.
+            deadline = time.monotonic() + 5
+            while (await handshake_status(server, "/ws/echo/")) == 503:
+                assert time.monotonic() < deadline, "the closed socket's slot never came back"
+                await asyncio.sleep(0.05)
             third = await session.ws_connect(ws_url(server, "/ws/echo/"))
             await third.send_str("x")
             assert (await third.receive_str()) == "echo:x"

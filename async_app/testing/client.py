@@ -321,7 +321,7 @@ class AsyncClient(AsyncRequestFactory, Client):
         )
         return await self._follow(response, follow, headers, extra)
 
-    def websocket(self, path, data=None, subprotocols=(), secure=False, **extra):
+    def websocket(self, path, data=None, subprotocols=(), secure=False, *, headers=None, **extra):
         """Open a WebSocket to the view at ``path``, in-process: ``async with client.websocket(path) as ws``.
 
         See :class:`async_app.testing.websocket.WebSocketSession`; a refused
@@ -330,7 +330,7 @@ class AsyncClient(AsyncRequestFactory, Client):
         from .websocket import WebSocketSession
 
         return WebSocketSession(self, path, data=data, subprotocols=subprotocols,
-                                secure=secure, **extra)
+                                secure=secure, headers=headers, **extra)
 
     async def _follow(self, response, follow, headers, extra):
         if follow:

@@ -19,6 +19,7 @@ import base64
 import os
 
 from ..websocket import ENVIRON_KEY, MessageSocket
+from .client import _ENVIRON, _HEADERS
 
 __all__ = ["WebSocketRefused", "WebSocketSession"]
 
@@ -130,12 +131,14 @@ class WebSocketSession:
     the view raised are raised there.
     """
 
-    def __init__(self, client, path, data=None, subprotocols=(), secure=False, **extra):
+    def __init__(self, client, path, data=None, subprotocols=(), secure=False, headers=None,
+                 **extra):
         self.client = client
         self.path = path
         self.data = data
         self.subprotocols = list(subprotocols)
         self.secure = secure
+        self.headers = dict(headers or {})
         self.extra = extra
         self.socket = None
         self.response = None
@@ -147,17 +150,19 @@ class WebSocketSession:
 
         self._upgrade = upgrade = MemoryUpgrade(self.subprotocols)
         headers = {
-            "HTTP_UPGRADE": "websocket",
-            "HTTP_CONNECTION": "Upgrade",
-            "HTTP_SEC_WEBSOCKET_KEY": base64.b64encode(os.urandom(16)).decode("ascii"),
-            "HTTP_SEC_WEBSOCKET_VERSION": "13",
-            ENVIRON_KEY: upgrade,
+            "Upgrade": "websocket",
+            "Connection": "Upgrade",
+            "Sec-WebSocket-Key": base64.b64encode(os.urandom(16)).decode("ascii"),
+            "Sec-WebSocket-Version": "13",
         }
         if self.subprotocols:
-            headers["HTTP_SEC_WEBSOCKET_PROTOCOL"] = ", ".join(self.subprotocols)
-        headers.update(self.extra)
-        request = RequestFactory.get(self.client, self.path, data=self.data,
-                                     secure=self.secure, **headers)
+            headers["Sec-WebSocket-Protocol"] = ", ".join(self.subprotocols)
+        headers.update(self.headers)
+        # As for the client's other requests, **extra are headers too; the
+        # upgrade itself is a raw environ entry, as the worker sets it.
+        request = RequestFactory.get(self.client, self.path, data=self.data, secure=self.secure,
+                                     **dict(self.extra, **{_HEADERS: headers,
+                                                           _ENVIRON: {ENVIRON_KEY: upgrade}}))
         self._task = asyncio.ensure_future(request)
         self._task.add_done_callback(self._view_returned)
         await asyncio.wait([self._task, upgrade.accepted], return_when=asyncio.FIRST_COMPLETED)

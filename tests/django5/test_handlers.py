@@ -27,9 +27,6 @@ class PipelineClient(Client):
 # settings' middleware needs the auth app).
 @override_settings(ROOT_URLCONF="tests.django5.handler_urls")
 class TransactionsPerRequestTests(SimpleTestCase):
-    # Expected to fail until the pipeline (async_app/handler.py, the
-    # `pipeline` branch) words its ATOMIC_REQUESTS refusal as Django does.
-    @unittest.expectedFailure
     async def test_auto_transaction_async_view(self):
         old_atomic_requests = connection.settings_dict["ATOMIC_REQUESTS"]
         try:

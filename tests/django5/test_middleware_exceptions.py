@@ -215,8 +215,6 @@ class AsyncMiddlewareTests(SimpleTestCase):
             "tests.django5.mwexc.middleware.AsyncProcessExceptionMiddleware",
         ]
     )
-    # Expected to fail (async_app's pipeline/test client, not a backport): the pipeline calls a response's render() without awaiting an async render() (Django 4.2+ awaits it).
-    @unittest.expectedFailure
     async def test_exception_in_async_render_passed_to_process_exception(self):
         response = await self.async_client.get(
             "/middleware_exceptions/async_exception_in_render/"
