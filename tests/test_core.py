@@ -1,10 +1,10 @@
 """The coroutine pipeline under a real gunicorn: disconnects, ``request.urlconf``, async render.
 
-One server, four middleware stacks (tests/apps/pipeline_settings.py; a
+One server, five middleware stacks (tests/apps/pipeline_settings.py; a
 request's ``X-Stack`` header picks one): the usual ``MiddlewareMixin`` seven
 (fused), plus a function-style middleware (on the greenlet bridge), that in
-the bridge pool (``ASYNC_APP_MIDDLEWARE_IN_THREADS``), and the same classes as
-``MIDDLEWARE_CLASSES``.
+the bridge pool (``ASYNC_APP_MIDDLEWARE_IN_THREADS``), plus a middleware with
+an ``async def`` hook (layered), and the same classes as ``MIDDLEWARE_CLASSES``.
 """
 import os
 import time
@@ -14,7 +14,7 @@ import pytest
 
 from tests.gunicorn_fixture import GunicornServer
 
-STACKS = ["mixins", "function", "function-threads", "legacy"]
+STACKS = ["mixins", "function", "function-threads", "async-hooks", "legacy"]
 
 
 class StackServer:
@@ -124,6 +124,8 @@ def test_async_render_is_awaited(server, path):
     assert headers["X-Frame-Options"] == "SAMEORIGIN"  # the response phase saw the rendered response
     if server.stack.startswith("function"):
         assert headers["X-Stamp"] == "function"
+    if server.stack == "async-hooks":
+        assert headers["X-Stamp"] == "async hook"
 
 
 @pytest.mark.parametrize("path", ["/sync/hello/", "/async/hello/"])

@@ -4,7 +4,8 @@
 tests/apps/pipeline_wsgi.py): ``mixins`` (the seven usual ``MiddlewareMixin``
 middleware plus a routing one), ``function`` (the same plus one
 function-style middleware), ``function-threads`` (that, with
-``ASYNC_APP_MIDDLEWARE_IN_THREADS``) and ``legacy`` (the same classes as
+``ASYNC_APP_MIDDLEWARE_IN_THREADS``), ``async-hooks`` (the seven plus a
+``MiddlewareMixin`` with an ``async def`` hook) and ``legacy`` (the same classes as
 ``MIDDLEWARE_CLASSES``). Sessions live in signed cookies: no database.
 """
 
@@ -42,5 +43,7 @@ STACKS = {
     "mixins": {"MIDDLEWARE": USUAL_MIDDLEWARE},
     "function": {"MIDDLEWARE": WITH_FUNCTION},
     "function-threads": {"MIDDLEWARE": WITH_FUNCTION, "ASYNC_APP_MIDDLEWARE_IN_THREADS": True},
+    "async-hooks": {"MIDDLEWARE": USUAL_MIDDLEWARE[:3] + ["tests.apps.pipeline_middleware.AsyncStampMiddleware"]
+                    + USUAL_MIDDLEWARE[3:]},
     "legacy": {"MIDDLEWARE": None, "MIDDLEWARE_CLASSES": USUAL_MIDDLEWARE},
 }
