@@ -55,10 +55,20 @@ class AsyncBaseHandler(DjangoApplication):
     #: thread hop. False sends every request through the coroutine pipeline.
     sync_fast_path = True
 
-    #: Where the pipeline's sync code runs for coroutine views: on the loop
-    #: (False, the default) or in the bridge pool (True: for middleware that
-    #: blocks). Set by ``settings.ASYNC_APP_MIDDLEWARE_IN_THREADS``.
-    middleware_in_threads = False
+    @property
+    def middleware_in_threads(self):
+        """Where the pipeline's sync code and opaque middleware run for coroutine views.
+
+        On the loop (False, the default) or in the bridge pool (True: for
+        middleware that blocks). Loaded from
+        ``settings.ASYNC_APP_MIDDLEWARE_IN_THREADS``; may be changed later.
+        """
+        runner = getattr(self, "_runner", None)
+        return runner.in_threads if runner is not None else False
+
+    @middleware_in_threads.setter
+    def middleware_in_threads(self, value):
+        self._runner.in_threads = bool(value)
 
     #: Split plain ``MiddlewareMixin`` middleware into hooks. False treats
     #: every middleware as opaque (``make django-suite``'s all-opaque mode).
@@ -77,8 +87,7 @@ class AsyncBaseHandler(DjangoApplication):
         self._response_middleware = []
         self._exception_middleware = []
         self._resolved = ResolvedPaths()
-        self.middleware_in_threads = getattr(settings, "ASYNC_APP_MIDDLEWARE_IN_THREADS", False)
-        self._runner = Runner(self.middleware_in_threads, self.__class__)
+        self._runner = Runner(bool(getattr(settings, "ASYNC_APP_MIDDLEWARE_IN_THREADS", False)), self.__class__)
         self._fused_segment = None
 
         if settings.MIDDLEWARE is None:

@@ -388,6 +388,15 @@ def test_middleware_hooks_around_coroutine_views_run_where_configured(in_threads
     assert sync_view_hook.startswith("async_app-view")
 
 
+def test_middleware_in_threads_set_after_loading_moves_the_hooks(django_db, loop_thread):
+    stack = ["tests.django_project.middleware.ThreadNameMiddleware"] + STANDARD_MIDDLEWARE
+    with override_settings(MIDDLEWARE=stack):
+        application = AsyncDjangoApplication()
+        application.middleware_in_threads = True
+        app = AsyncAppClient(application, loop_thread)
+        assert app.get("/async/hello/").header("X-Hook-Thread").startswith("async_app-bridge")
+
+
 def test_each_request_gets_its_own_resolver_match(django_db, loop_thread):
     app = AsyncAppClient(AsyncDjangoApplication(), loop_thread)
     for _ in range(2):

@@ -1,4 +1,4 @@
-"""Middleware for tests/test_core.py: a function-style one and one that routes."""
+"""Middleware for tests/test_core.py: a function-style one, one with an async hook, one that routes."""
 from django.utils.deprecation import MiddlewareMixin
 
 
@@ -19,3 +19,11 @@ class RoutingMiddleware(MiddlewareMixin):
     def process_request(self, request):
         if request.path_info.startswith("/routed/"):
             request.urlconf = "tests.apps.pipeline_routed_urls"
+
+
+class AsyncStampMiddleware(MiddlewareMixin):
+    """A ``MiddlewareMixin`` with an ``async def`` hook (a layer of its own on the coroutine pipeline)."""
+
+    async def process_response(self, request, response):
+        response["X-Stamp"] = "async hook"
+        return response
