@@ -2,6 +2,9 @@
 
 Importing this package first applies :mod:`async_app.compat` (the shims that
 let Django 1.11 run on Python 3.8-3.13), so import it before Django.
+It also registers :mod:`async_app.backports` (Django 5.2's async API where
+Django 5.2 puts it: ``QuerySet.aget``, ``django.contrib.auth.alogin``, ...;
+``ASYNC_APP_DJANGO5_API=0`` for none of it).
 
 The public API is listed in ``__all__``. Names that need configured Django
 settings are imported lazily, on first access, so ``import async_app`` stays

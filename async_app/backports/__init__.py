@@ -53,8 +53,6 @@ HOOKS = [
     ("django.views.decorators.csrf", "decorators", "install_csrf"),
     ("django.views.decorators.clickjacking", "decorators", "install_clickjacking"),
     ("django.views.decorators.debug", "decorators", "install_debug"),
-    ("django.views.decorators.gzip", "decorators", "install_gzip"),
-    ("django.views.decorators.common", "decorators", "install_common"),
     ("django.contrib.auth.decorators", "decorators", "install_auth_decorators"),
 ]
 

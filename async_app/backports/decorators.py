@@ -2,12 +2,12 @@
 
 Decorating a sync view changes nothing: Django 1.11's own decorator runs.
 For a coroutine view, the wrapper is an ``async def`` that keeps the sync
-decorator's exact semantics, in one of four ways:
+decorator's exact semantics, in one of five ways:
 
 * guards (``require_http_methods`` & co, ``csrf_exempt``,
-  ``sensitive_variables``, ``sensitive_post_parameters``, ``xframe_*``'s
-  checks): the sync wrapper runs around a stand-in view; if it would have
-  called the view, the coroutine view is awaited;
+  ``sensitive_variables``, ``sensitive_post_parameters``): the sync wrapper
+  runs around a stand-in view; if it would have called the view, the
+  coroutine view is awaited;
 * ``user_passes_test`` (so ``login_required``, ``permission_required``):
   Django 5.0's: the user from ``await request.auser()``, a sync test in the
   view pool, an ``async def`` test awaited (Django 5.1, sync views too);
@@ -16,8 +16,9 @@ decorator's exact semantics, in one of four ways:
   is awaited, then the sync wrapper post-processes its response;
 * middleware-made decorators (``decorator_from_middleware``: ``csrf_protect``,
   ``cache_page``, ``gzip_page``, ...): Django 5.0's ``make_middleware_decorator``
-  (the hooks run on the loop, around the awaited view); ``condition``/``etag``/
-  ``last_modified``: the sync wrapper runs in a bridge thread, the view on the loop.
+  (the hooks run on the loop, around the awaited view);
+* ``condition``/``etag``/``last_modified`` (hooks before and after the view):
+  the sync wrapper runs in a bridge thread, the view on the loop.
 
 ``method_decorator`` of an ``async def`` method marks the result as a
 coroutine function and hands the decorators an ``async def`` bound method.
@@ -181,14 +182,6 @@ def install_debug(debug):
     """``sensitive_variables``, ``sensitive_post_parameters``."""
     _patch(debug, "sensitive_variables", _factory(debug.sensitive_variables, guard))
     _patch(debug, "sensitive_post_parameters", _factory(debug.sensitive_post_parameters, guard))
-
-
-def install_gzip(gzip):
-    """``gzip_page`` is middleware-made: nothing to do here."""
-
-
-def install_common(common):
-    """Django 1.11 has no ``django.views.decorators.common``: nothing to do."""
 
 
 def _redirect_to_login(request, login_url, redirect_field_name):

@@ -2,7 +2,7 @@
 from urllib.parse import urlencode
 
 from django.conf.urls import url
-from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.template import Context, Template
 from django.views.generic import RedirectView
 

@@ -1,4 +1,4 @@
-import asyncio
+"""Django 5.2.8's tests/async/tests.py (adaptations: tests/django5/__init__.py)."""
 import os
 from unittest import mock
 
@@ -6,9 +6,9 @@ from async_app.backports.coroutines import iscoroutinefunction
 from async_app.testing.runner import async_test as async_to_sync
 
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
-from django.core.exceptions import ImproperlyConfigured, SynchronousOnlyOperation
-from django.http import HttpResponse, HttpResponseNotAllowed
-from django.test import RequestFactory, SimpleTestCase
+from django.core.exceptions import SynchronousOnlyOperation
+from django.http import HttpResponse
+from django.test import SimpleTestCase
 from django.utils.asyncio import async_unsafe
 from django.views.generic.base import View
 

@@ -1,3 +1,4 @@
+"""Django 5.2.8's tests/async/test_async_auth.py (adaptations: tests/django5/__init__.py)."""
 from django.contrib.auth import (
     aauthenticate,
     aget_user,

@@ -1,3 +1,4 @@
+"""Django 5.2.8's tests/async/test_async_queryset.py (adaptations: tests/django5/__init__.py)."""
 import json
 import xml.etree.ElementTree
 from datetime import datetime
@@ -6,7 +7,7 @@ from async_app.sync import sync_to_async
 from async_app.testing.runner import async_test as async_to_sync
 
 from django.db import NotSupportedError, connection
-from django.db.models import Prefetch, Sum
+from django.db.models import Sum
 from django.test import TestCase, skipIfDBFeature, skipUnlessDBFeature
 
 from .models import RelatedModel, SimpleModel

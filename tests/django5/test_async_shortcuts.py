@@ -1,3 +1,4 @@
+"""Django 5.2.8's tests/async/test_async_shortcuts.py (adaptations: tests/django5/__init__.py)."""
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import aget_list_or_404, aget_object_or_404

@@ -1,7 +1,7 @@
 """Django 5.2.8's tests/cache/tests_async.py."""
 import asyncio
 
-from django.core.cache import CacheKeyWarning, cache
+from django.core.cache import cache
 from django.test import SimpleTestCase, override_settings
 
 # From Django 5.2.8's tests/cache/tests.py.

@@ -2,7 +2,6 @@
 
 Adapted: ``response.headers[name]`` (Django 3.2) is ``response[name]``.
 """
-from unittest import mock
 
 from async_app.backports.coroutines import iscoroutinefunction
 

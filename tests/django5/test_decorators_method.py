@@ -8,7 +8,6 @@ from functools import update_wrapper, wraps
 
 from async_app.backports.coroutines import iscoroutinefunction
 
-from django.http import HttpResponse
 from django.test import SimpleTestCase
 from django.utils.decorators import method_decorator
 

@@ -8,7 +8,6 @@ MiddlewareNotUsedTests' sync tests test Django's own handler.
 import unittest
 
 from django.core.exceptions import MiddlewareNotUsed
-from django.http import HttpResponse
 from django.test import SimpleTestCase, override_settings
 
 

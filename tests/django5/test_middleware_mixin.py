@@ -1,3 +1,4 @@
+"""Django 5.2.8's tests/deprecation/test_middleware_mixin.py (adaptations: tests/django5/__init__.py)."""
 import threading
 
 from async_app.backports.coroutines import iscoroutinefunction

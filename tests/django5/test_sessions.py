@@ -1,14 +1,9 @@
 """Django 5.2.8's tests/sessions_tests/tests.py: its async tests (sync tests of 5.2's sessions not ported)."""
-import base64
-import os
 import shutil
-import string
 import tempfile
 import unittest
 from datetime import timedelta
-from http import cookies
 from pathlib import Path
-from unittest import mock
 
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase, UpdateError
@@ -19,21 +14,10 @@ from django.contrib.sessions.backends.file import SessionStore as FileSession
 from django.contrib.sessions.backends.signed_cookies import (
     SessionStore as CookieSession,
 )
-from django.contrib.sessions.exceptions import InvalidSessionKey
-from django.contrib.sessions.middleware import SessionMiddleware
-from django.contrib.sessions.models import Session
-from django.contrib.sessions.serializers import JSONSerializer
-from django.core import management
 from django.core.cache import caches
-from django.core.cache.backends.base import InvalidCacheBackendError
-from django.core.exceptions import ImproperlyConfigured
-from django.core.signing import TimestampSigner
-from django.http import HttpResponse
 from django.test import (
-    RequestFactory,
     SimpleTestCase,
     TestCase,
-    ignore_warnings,
     override_settings,
 )
 from django.utils import timezone
