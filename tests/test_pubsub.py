@@ -133,6 +133,15 @@ def test_default_broker_follows_the_setting(monkeypatch):
         pubsub.Broker("amqp://x")
 
 
+def test_a_missing_driver_names_the_extra(monkeypatch):
+    import sys
+
+    monkeypatch.delitem(sys.modules, "async_app.pubsub.redis", raising=False)
+    monkeypatch.setitem(sys.modules, "redis.asyncio", None)
+    with pytest.raises(ImportError, match=r"pip install async_app\[redis\]"):
+        pubsub.Broker("redis://127.0.0.1:1/0")
+
+
 # --------------------------------------------------------------------------
 # PostgreSQL and Redis: two brokers = two processes
 

@@ -301,7 +301,12 @@ class Broker:
         except KeyError:
             raise ValueError("pub/sub URL %r: unknown scheme %r (memory, postgres, redis)"
                              % (self.url, scheme)) from None
-        self.backend_class = importlib.import_module(module_name).Backend
+        try:
+            self.backend_class = importlib.import_module(module_name).Backend
+        except ImportError as exc:
+            extra = "redis" if "redis" in module_name else "postgres"
+            raise ImportError("the %s pub/sub backend needs %s: pip install async_app[%s]"
+                              % (scheme, exc.name, extra)) from exc
         self._hubs = {}
         self._lock = threading.Lock()
 
