@@ -244,7 +244,17 @@ def test_open_websockets_per_worker_are_capped(gunicorn_server, tmp_path):
             async with session.get(server.url("/plain/")) as resp:
                 assert resp.status == 200
             await first.close()
-            third = await session.ws_connect(ws_url(server, "/ws/echo/"))
+            # The slot is free once the first view has returned (just after
+            # the close handshake).
+            third = None
+            for _ in range(50):
+                try:
+                    third = await session.ws_connect(ws_url(server, "/ws/echo/"))
+                    break
+                except aiohttp.WSServerHandshakeError as exc:
+                    assert exc.status == 503
+                    await asyncio.sleep(0.1)
+            assert third is not None
             await third.send_str("x")
             assert (await third.receive_str()) == "echo:x"
             await second.close()
