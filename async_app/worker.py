@@ -66,6 +66,7 @@ class AiohttpWorker(base.Worker):
         self.connections = set()
         self.environ = None  # the WSGIEnviron, once serving
         self.cycle_settings = None  # what every RequestCycle shares
+        self.in_flight = 0  # requests being served
         self._quick = False
         self._wakeup = None
         self._room = None
@@ -160,6 +161,7 @@ class AiohttpWorker(base.Worker):
             **parser_limits(self.cfg)
         )
         idle_limit = keepalive if keepalive > 0 else FIRST_REQUEST_TIMEOUT
+        header_timeout = self.cycle_settings.header_timeout or idle_limit
         self._acceptors = [loop.create_task(self._accept(listener))
                            for listener in self.sockets]
         try:
@@ -169,7 +171,8 @@ class AiohttpWorker(base.Worker):
                     self.log.info("Parent changed, shutting down: %s", self)
                     self.begin_graceful_stop()
                     break
-                self._close_idle(loop.time() - idle_limit)
+                now = loop.time()
+                self._close_idle(now - idle_limit, now - header_timeout)
                 try:
                     await asyncio.wait_for(self._wakeup.wait(), 1.0)
                 except asyncio.TimeoutError:
@@ -248,10 +251,19 @@ class AiohttpWorker(base.Worker):
         self._open -= 1
         self._room.set()
 
-    def _close_idle(self, idle_before):
+    def _close_idle(self, idle_before, head_before=None):
+        """Close idle connections idle since ``idle_before``.
+
+        One whose next request head is still arriving gets until
+        ``head_before`` instead (the header timeout, against slowloris).
+        """
         for conn in list(self.connections):
-            if conn.is_idle() and conn.idle_since <= idle_before:
-                conn.force_close()
+            if conn.is_idle():
+                before = idle_before
+                if conn.head_started and head_before is not None:
+                    before = head_before
+                if conn.idle_since <= before:
+                    conn.force_close()
 
     def begin_graceful_stop(self):
         """Where every graceful stop begins (SIGTERM, ``max_requests``, a changed parent).
@@ -355,13 +367,24 @@ class AiohttpWorker(base.Worker):
     async def handle_request(self, request):
         """aiohttp's request handler: count the request, then run its :class:`RequestCycle`.
 
-        Returns the (already written) :class:`async_app.server.response.Response`.
+        Past ``ASYNC_APP_LIMIT_CONCURRENCY`` requests in flight, the request
+        is answered 503 at once (load shedding). Returns the (already
+        written) :class:`async_app.server.response.Response`.
         """
+        settings = self.cycle_settings
+        cycle = RequestCycle(settings, request)
+        limit = settings.limit_concurrency
+        if limit and self.in_flight >= limit:
+            return await cycle.shed()
         self.nr += 1
         if self.nr >= self.max_requests and self.alive:
             self.log.info("Autorestarting worker after current request.")
             self.begin_graceful_stop()
-        return await RequestCycle(self.cycle_settings, request).run()
+        self.in_flight += 1
+        try:
+            return await cycle.run()
+        finally:
+            self.in_flight -= 1
 
 
 class AiohttpUVLoopWorker(AiohttpWorker):

@@ -83,13 +83,18 @@ CASES = [
      {"wsgi.url_scheme": "https", "HTTP_X_FORWARDED_PROTO": "https",
       "HTTP_X_FORWARDED_FOR": "1.2.3.4"}),
     ("tls", {"tls": True}, {"wsgi.url_scheme": "https"}),
+    ("field-line-at-the-limit", {"settings": {"limit_request_field_size": 20}, "headers": (
+        ("Host", "a"), ("X-Abcdefg", "0123456"))}, {"HTTP_X_ABCDEFG": "0123456"}),
+    ("latin-1-value-kept", {"headers": (("Host", "h"), ("X-A", "caf\xe9"))},
+     {"HTTP_X_A": "caf\xe9"}),
     ("unix-socket-host", {"peer": "", "sock": "/run/app.sock",
                           "headers": (("Host", "example.com:8080"),)},
      {"SERVER_NAME": "example.com", "SERVER_PORT": "8080", "REMOTE_ADDR": ""}),
     ("unix-socket-default-port", {"peer": "", "sock": "/run/app.sock",
                                   "headers": (("Host", "[::1]"),)},
      {"SERVER_NAME": "[::1]", "SERVER_PORT": "80"}),
-    ("non-ascii-query", {"target": "/?q=\xe9"}, {"QUERY_STRING": "q=\xc3\xa9"}),
+    ("trailing-whitespace-trimmed", {"headers": (("Host", "h"), ("X-A", "v \t"))},
+     {"HTTP_X_A": "v"}),
 ]
 
 
@@ -118,6 +123,19 @@ REFUSED = [
                                                       ("Transfer-Encoding", "gzip"))}, 501),
     ("contradictory-scheme", {"peer": TRUSTED, "headers": (
         ("Host", "h"), ("X-Forwarded-Proto", "https"), ("X-Forwarded-Ssl", "off"))}, 400),
+    ("non-ascii-target", {"target": "/caf\xe9"}, 400),
+    ("http-2", {"version": (2, 0)}, 400),
+    ("http-11-without-host", {"headers": ()}, 400),
+    ("two-hosts", {"headers": (("Host", "a"), ("Host", "b"))}, 400),
+    ("two-content-types", {"headers": (("Host", "a"), ("Content-Type", "a/b"),
+                                       ("Content-Type", "c/d"))}, 400),
+    ("bad-method", {"method": "GE(T"}, 400),
+    ("bad-header-name", {"headers": (("Host", "a"), ("X\xe9", "1"))}, 400),
+    ("lf-in-value", {"headers": (("Host", "a"), ("X-A", "1\r\n folded"))}, 400),
+    ("bel-in-value", {"headers": (("Host", "a"), ("X-A", "\x07"))}, 400),
+    ("del-in-value", {"headers": (("Host", "a"), ("X-A", "a\x7f"))}, 400),
+    ("field-line-too-long", {"settings": {"limit_request_field_size": 20}, "headers": (
+        ("Host", "a"), ("X-Abcdefg", "01234567"))}, 431),
     ("too-many-headers", {"settings": {"limit_request_fields": 3}, "headers": (
         ("Host", "h"), ("A", "1"), ("B", "2"), ("C", "3"))}, 431),
 ]

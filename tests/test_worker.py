@@ -455,6 +455,14 @@ BAD_REQUESTS = {
                       b"zz\r\nhello\r\n0\r\n\r\n",
     "header-space-before-colon": b"GET / HTTP/1.1\r\nHost : x\r\n\r\n",
     "bare-lf-in-header": b"GET / HTTP/1.1\r\nHost: x\r\nX-A: 1\nX-B: 2\r\n\r\n",
+    "obsolete-folding": b"GET / HTTP/1.1\r\nHost: x\r\nX-A: one\r\n two\r\n\r\n",
+    "no-host": b"GET / HTTP/1.1\r\n\r\n",
+    "http-2": b"GET / HTTP/2.0\r\nHost: x\r\n\r\n",
+    "two-hosts": b"GET / HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n",
+    "asterisk-get": b"GET * HTTP/1.1\r\nHost: x\r\n\r\n",
+    "control-in-value": b"GET / HTTP/1.1\r\nHost: x\r\nX-A: a\x07b\r\n\r\n",
+    "non-ascii-target": b"GET /caf\xc3\xa9 HTTP/1.1\r\nHost: x\r\n\r\n",
+    "malformed-target": b"PUT s://]ufd/: HTTP/1.1\r\nHost: x\r\n\r\n",
 }
 
 
@@ -474,6 +482,34 @@ def test_malformed_requests_get_4xx_and_the_worker_survives(name, coro_server):
     assert coro_server.worker_pids() == pids_before
 
 
+# Requests aiohttp's C parser refuses though RFC 9112 allows them: parsed again.
+LENIENTLY_PARSED = {
+    "token-method": (b"-BLARGH /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi",
+                     [b"2 hi"]),
+    "chunk-extension-whitespace": (
+        b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"5; some; parameters=stuff\r\nhello\r\n0\r\n\r\n", [b"5 hello"]),
+    "bytes-after-a-closing-request": (
+        b"POST /echo HTTP/1.0\r\nContent-Length: 2\r\n\r\nhiGET / HTTP/1.1\r\n\r\n",
+        [b"2 hi"]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LENIENTLY_PARSED))
+def test_requests_the_c_parser_refuses_too_strictly_are_served(name, sync_server):
+    data, bodies = LENIENTLY_PARSED[name]
+    sock = sync_server.connect()
+    try:
+        sock.sendall(data)
+        f = sock.makefile("rb")
+        for body in bodies:
+            resp, got = read_response(f)
+            assert (resp.status, got) == (200, body)
+    finally:
+        sock.close()
+    assert get(sync_server, "/")[::2] == (200, b"hello sync")
+
+
 def test_limits_map_onto_the_parser(gunicorn_server):
     server = gunicorn_server(APPS + ":coro_app", limit_request_line=100,
                              limit_request_fields=5, limit_request_field_size=50)
@@ -484,6 +520,9 @@ def test_limits_map_onto_the_parser(gunicorn_server):
                                   + b"".join(b"X-H%d: v\r\n" % i for i in range(6)) + b"\r\n")[0]
     assert status == 431
     assert get(server, "/", headers={"X-Long": "v" * 100})[0] == 431
+    # gunicorn counts the whole line: 'X-Abcdefghij: ' + 34 + CRLF = 50 is in, 51 is not.
+    assert get(server, "/", headers={"X-Abcdefghij": "v" * 34})[0] == 200
+    assert get(server, "/", headers={"X-Abcdefghij": "v" * 35})[0] == 431
 
 
 # --- responses -------------------------------------------------------------------------
@@ -673,6 +712,75 @@ def test_idle_connections_do_not_hold_connection_slots(gunicorn_server):
         except ConnectionResetError:
             pass
         sock.close()
+
+
+def test_load_shedding_answers_503_at_once(gunicorn_server):
+    server = gunicorn_server(APPS + ":coro_app", env={"ASYNC_APP_LIMIT_CONCURRENCY": "3"})
+    slow = [server.connect() for _ in range(3)]
+    for sock in slow:
+        sock.sendall(b"GET /sleep?s=3 HTTP/1.1\r\nHost: x\r\n\r\n")
+    time.sleep(0.5)  # the three are in flight
+    started = time.monotonic()
+    status, headers, body = get(server, "/")
+    assert (status, headers.getheader("Retry-After")) == (503, "1"), body
+    assert headers.getheader("Connection") == "close"
+    assert time.monotonic() - started < 1.5  # at once, not after the slow ones
+    for sock in slow:
+        resp, body = read_response(sock.makefile("rb"))
+        assert (resp.status, body) == (200, b"slept")
+        sock.close()
+    assert get(server, "/")[::2] == (200, b"hello coro")  # room again
+
+
+def test_a_slow_request_head_is_cut_off(gunicorn_server):
+    server = gunicorn_server(APPS + ":coro_app", keepalive=30,
+                             env={"ASYNC_APP_HEADER_TIMEOUT": "1"})
+    sock = server.connect()
+    started = time.monotonic()
+    sock.sendall(b"GET / HTTP/1.1\r\n")
+    closed = False
+    try:
+        for i in range(40):  # slowloris: a header byte every 0.25 s
+            sock.sendall(b"X-%d: v\r\n" % i)
+            time.sleep(0.25)
+    except (BrokenPipeError, ConnectionResetError):
+        closed = True
+    if not closed:
+        sock.settimeout(5)
+        try:
+            closed = sock.recv(100) == b""
+        except ConnectionResetError:
+            closed = True
+    sock.close()
+    assert closed and time.monotonic() - started < 8
+    # An idle keep-alive connection still gets its keepalive (30 s), not the header timeout.
+    idle = server.connect()
+    time.sleep(2.5)
+    idle.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    resp, body = read_response(idle.makefile("rb"))
+    assert (resp.status, body) == (200, b"hello coro")
+    idle.close()
+
+
+@pytest.mark.parametrize("app", ["sync", "coro"])
+def test_a_stalled_request_body_gets_408(app, gunicorn_server, tmp_path):
+    server = gunicorn_server(APPS + (":sync_app" if app == "sync" else ":coro_app"),
+                             env=dict(_events_env(str(tmp_path)),
+                                      ASYNC_APP_BODY_TIMEOUT="1"))
+    sock = server.connect()
+    started = time.monotonic()
+    sock.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc")
+    resp, body = read_response(sock.makefile("rb"))
+    sock.close()
+    assert resp.status == 408 and 0.9 < time.monotonic() - started < 5
+    # A body that keeps coming, slower than a second overall, is fine.
+    sock = server.connect()
+    sock.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\n\r\nabc")
+    time.sleep(0.6)
+    sock.sendall(b"def")
+    resp, body = read_response(sock.makefile("rb"))
+    sock.close()
+    assert resp.status == 200 and body.startswith(b"6 abcdef")
 
 
 # --- lifecycle ----------------------------------------------------------------------

@@ -8,12 +8,25 @@ task running it, so a client that goes away cancels it, answers the requests
 the parser refused the way gunicorn does, and gives its
 ``worker_connections`` slot back when it closes.
 """
-from aiohttp import http_exceptions, web, web_protocol, web_server
+from aiohttp import http_exceptions, http_parser, web, web_protocol, web_server
+from aiohttp.streams import EMPTY_PAYLOAD
 from gunicorn import SERVER
 
 from .environ import max_header_fields
 
 __all__ = ["Connection", "ConnectionFactory", "parser_limits"]
+
+# Refusals of aiohttp's C parser (llhttp) stricter than gunicorn and RFC 9112:
+# a method that is a token but not one llhttp knows (RFC 9110 9.1), bytes
+# after a request that closes the connection (RFC 9112 9.6: a server stops
+# reading them; it still answers the request), whitespace after the ";" of
+# chunk extensions (RFC 9112 7.1.1 allows BWS). Such a request is
+# parsed again by aiohttp's pure-Python parser, which the connection then
+# keeps.
+RETRIED_REFUSALS = ("Invalid method encountered", "Data after `Connection: close`",
+                    "Invalid character in chunk extension")
+# The most bytes kept for that second parse (a request head and a small body).
+MAX_REPLAY = 64 * 1024
 
 
 def parser_limits(cfg):
@@ -46,6 +59,13 @@ class Connection(web_protocol.RequestHandler):
     def __init__(self, worker, manager, **kwargs):
         super().__init__(manager, **kwargs)
         self.worker = worker
+        self.parser_limits = {k: kwargs[k] for k in ("max_line_size", "max_field_size",
+                                                     "max_headers") if k in kwargs}
+        self._replay = b""  # what arrived since the connection was idle
+        self._lenient = False  # on aiohttp's pure-Python parser
+        # Bytes of a request head arrived, the head is not complete yet
+        # (the worker closes it after ASYNC_APP_HEADER_TIMEOUT).
+        self.head_started = False
         self.app_task = None
         # False once a WebSocket on this connection closed cleanly: the view
         # then finishes instead of being cancelled when the socket goes.
@@ -76,8 +96,79 @@ class Connection(web_protocol.RequestHandler):
             task.cancel()
         self.worker.connection_closed(self)
 
+    def data_received(self, data):
+        """Parse ``data``; a request the C parser refused too strictly is parsed again."""
+        queued = getattr(self, "_messages", None)
+        if self.busy or queued:
+            self._replay = b""
+            return self._feed(data)
+        if self._lenient:
+            self._feed(data)
+            self.head_started = not self._messages
+            return
+        replay = self._replay + data if len(self._replay) + len(data) <= MAX_REPLAY else b""
+        head_end = replay.find(b"\r\n\r\n")
+        if head_end > 0 and (replay.find(b"\r\n ", 0, head_end) >= 0
+                             or replay.find(b"\r\n\t", 0, head_end) >= 0):
+            # Obsolete line folding (RFC 9112 5.2), which aiohttp 3.8 joins.
+            return self._refuse(http_exceptions.BadHttpMessage("Obsolete line folding"))
+        self._feed(data)
+        queued = self._messages
+        self._replay = b""
+        self.head_started = not queued
+        if not queued:
+            self._replay = replay  # a request head still arriving
+        elif (len(queued) == 1 and replay and isinstance(queued[0][0], web_protocol._ErrInfo)
+                and any(text in str(queued[0][0].exc) for text in RETRIED_REFUSALS)):
+            self._parse_leniently(replay)
+
+    def _feed(self, data):
+        try:
+            super().data_received(data)
+        except Exception as exc:
+            # aiohttp 3.8 lets some malformed targets raise (yarl's ValueError).
+            if self._force_close or self._close:
+                raise
+            self._refuse(http_exceptions.BadHttpMessage("Invalid request: %s" % exc))
+
+    def _refuse(self, exc):
+        # Queue the refusal as aiohttp does for its parser's errors (handle_error answers).
+        self._messages.append((web_protocol._ErrInfo(status=400, exc=exc, message=exc.message),
+                               EMPTY_PAYLOAD))
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def _parse_leniently(self, data):
+        attr = "_parser" if hasattr(self, "_parser") else "_request_parser"  # aiohttp 3.9+, 3.8
+        parser = http_parser.HttpRequestParserPy(
+            self, self._loop, 2 ** 16, payload_exception=web_protocol.RequestPayloadError,
+            auto_decompress=False, **self.parser_limits)
+        messages = []
+        pos = 0
+        # Line by line, so the requests before a refusal are kept.
+        while pos < len(data):
+            end = data.find(b"\r\n", pos)
+            end = len(data) if end < 0 else end + 2
+            try:
+                parsed, upgraded, _ = parser.feed_data(data[pos:end])
+            except http_exceptions.HttpProcessingError:
+                if messages and messages[-1][0].should_close:
+                    break  # the connection closes after it: what follows is never read
+                return
+            if upgraded:
+                return
+            messages.extend(parsed)
+            pos = end
+        if not messages:
+            return
+        self._messages.clear()
+        self._messages.extend(messages)
+        setattr(self, attr, parser)
+        self._lenient = True
+
     def is_idle(self):
-        """No request in progress or queued (pipelined) on this connection."""
+        """No request in progress or queued (pipelined); a head may be arriving."""
         return not self.busy and not getattr(self, "_messages", None)
 
     def handle_error(self, request, status=500, exc=None, message=None):

@@ -56,17 +56,29 @@ def _env_int(name, default):
     return int(value) if value.strip() else default
 
 
+def _env_float(name, default):
+    value = os.environ.get(name, "")
+    return float(value) if value.strip() else default
+
+
 class CycleSettings:
     """What every request cycle of one worker shares, built once when it starts serving.
 
-    The request body limits come from the environment:
-    ``ASYNC_APP_MAX_BODY_SIZE`` (default 100 MiB, larger bodies get 413) and
+    From the environment (gunicorn has no such settings):
+    ``ASYNC_APP_MAX_BODY_SIZE`` (default 100 MiB, larger bodies get 413),
     ``ASYNC_APP_BODY_SPOOL_SIZE`` (default 1 MiB, larger bodies go to a
-    temporary file).
+    temporary file), ``ASYNC_APP_LIMIT_CONCURRENCY`` (requests in flight
+    past which a request gets 503 at once; default 0, no limit),
+    ``ASYNC_APP_HEADER_TIMEOUT`` (seconds a request head may take to arrive,
+    counted from the connection's last response or its start; default:
+    gunicorn's ``keepalive``, or 5 when keep-alive is off)
+    and ``ASYNC_APP_BODY_TIMEOUT`` (seconds the body may pause; default
+    gunicorn's ``timeout``, which bounds a sync worker's read the same way).
     """
 
     max_body_size = 100 * 1024 * 1024
     body_spool_size = 1024 * 1024
+    header_timeout = None  # the worker's idle limit
 
     def __init__(self, worker, environ):
         cfg = worker.cfg
@@ -77,6 +89,11 @@ class CycleSettings:
         self.environ = environ  # a WSGIEnviron
         self.max_body_size = _env_int("ASYNC_APP_MAX_BODY_SIZE", self.max_body_size)
         self.body_spool_size = _env_int("ASYNC_APP_BODY_SPOOL_SIZE", self.body_spool_size)
+        self.limit_concurrency = _env_int("ASYNC_APP_LIMIT_CONCURRENCY", 0)
+        self.header_timeout = _env_float("ASYNC_APP_HEADER_TIMEOUT", self.header_timeout)
+        # A body that pauses this long gets 408 (gunicorn's sync workers
+        # are killed after ``timeout`` blocked on a read).
+        self.body_timeout = _env_float("ASYNC_APP_BODY_TIMEOUT", float(cfg.timeout or 30))
         self.coroutine_app = is_coroutine_app(self.app)
         self.websocket_slots = WebSocketSlots()  # ASYNC_APP_MAX_WEBSOCKETS
         self.keepalive = cfg.keepalive > 0
@@ -143,7 +160,8 @@ class RequestCycle:
                         settings.pre_request(worker, req)
                     hooked = True
                 body, length = await read_body(request, settings.max_body_size,
-                                               settings.body_spool_size, expect)
+                                               settings.body_spool_size, expect,
+                                               settings.body_timeout)
                 if is_upgrade(request):
                     if not settings.websocket_slots.take():
                         raise RequestError(503, "Service Unavailable",
@@ -158,7 +176,9 @@ class RequestCycle:
             environ["wsgi.input"] = self.input = body
             if req is not None:
                 req.body = body
-            if length is not None:
+            if length is not None and "HTTP_TRANSFER_ENCODING" in environ:
+                # A chunked body's length, once known (Django reads
+                # CONTENT_LENGTH bytes).
                 environ["CONTENT_LENGTH"] = str(length)
             conn.app_task = asyncio.current_task(loop)
             try:
@@ -211,6 +231,17 @@ class RequestCycle:
                     settings.post_request(worker, req, environ, resp)
                 except Exception:
                     self.log.exception("Exception in post_request hook")
+
+    async def shed(self):
+        """Answer 503 with ``Retry-After`` at once: too many requests in flight.
+
+        The body is not read; the connection closes after the answer.
+        """
+        resp = Response(self.request, False, self.loop, self.settings.worker)
+        self.log.debug("Shedding load: %s %s", self.request.method, self.request.raw_path)
+        await resp.send_error(503, "Service Unavailable", "Too many requests in flight",
+                              headers=[("Retry-After", "1")])
+        return resp
 
     async def _run_app(self, environ, resp):
         app = self.settings.app

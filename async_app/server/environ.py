@@ -8,6 +8,7 @@ object gunicorn's hooks and access log read.
 """
 import ipaddress
 import os
+import re
 from urllib.parse import unquote_to_bytes, urlsplit
 
 from gunicorn import SERVER_SOFTWARE
@@ -15,6 +16,12 @@ from gunicorn.http.wsgi import FileWrapper, WSGIErrorsWrapper
 
 __all__ = ["HookRequest", "ProxyTrust", "RequestError", "WSGIEnviron",
            "max_header_fields", "protocol_name"]
+
+# RFC 9110 5.6.2 token (methods, field names).
+TOKEN_RE = re.compile(r"[!#$%&'*+\-.^_`|~0-9a-zA-Z]+")
+# What no field value may contain (RFC 9110 5.5: CTLs other than HTAB, and
+# CR/LF, which also mark obsolete line folding, RFC 9112 5.2).
+FIELD_VALUE_BAD_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 
 class RequestError(Exception):
@@ -137,6 +144,12 @@ class WSGIEnviron:
             k.upper(): v for k, v in (cfg.secure_scheme_headers or {}).items()
         }
         self.max_fields = max_header_fields(cfg)
+        # gunicorn counts a whole header line, CRLF included, against
+        # limit_request_field_size (0: its default); aiohttp's parser counts
+        # name and value separately.
+        field_size = cfg.limit_request_field_size
+        self.max_field_line = field_size if field_size > 0 else DEFAULT_FIELD_SIZE
+        self._methods = set()
         self.base = {
             "wsgi.errors": WSGIErrorsWrapper(cfg),
             "wsgi.version": (1, 0),
@@ -166,7 +179,10 @@ class WSGIEnviron:
         return environ
 
     def _name(self, raw_name):
-        name = raw_name.decode("latin-1").upper()
+        name = raw_name.decode("latin-1")
+        if not TOKEN_RE.fullmatch(name):
+            raise RequestError(400, "Bad Request", "Invalid header name %r" % name)
+        name = name.upper()
         entry = (name, "HTTP_" + name.replace("-", "_"))
         if len(self._names) < 1024:
             self._names[raw_name] = entry
@@ -195,10 +211,18 @@ class WSGIEnviron:
         headers = [] if want_req else None
         n_length = n_te = 0
         expect = None
+        max_line = self.max_field_line - 4  # ": " and CRLF
         for raw_name, raw_value in raw_headers:
             entry = names.get(raw_name)
             name, key = entry if entry is not None else self._name(raw_name)
+            if len(raw_name) + len(raw_value) > max_line:
+                raise RequestError(431, "Request Header Fields Too Large",
+                                   "Header line of %s too long" % name)
             value = raw_value.decode("latin-1")
+            if not value.isprintable() and FIELD_VALUE_BAD_RE.search(value):
+                raise RequestError(400, "Bad Request", "Invalid value for header %s" % name)
+            if value[-1:] in (" ", "\t") or value[:1] in (" ", "\t"):
+                value = value.strip(" \t")  # aiohttp 3.8 keeps trailing OWS
             if "_" in name:
                 # X_Forwarded_For would map onto the same key as
                 # X-Forwarded-For: dropped, as gunicorn 22+ does.
@@ -215,6 +239,8 @@ class WSGIEnviron:
             elif not trusted and (name.startswith("X-FORWARDED-") or name == "FORWARDED"):
                 continue
             if name == "CONTENT-TYPE":
+                if "CONTENT_TYPE" in environ:
+                    raise RequestError(400, "Bad Request", "Duplicate Content-Type header")
                 environ["CONTENT_TYPE"] = value
                 continue
             if name == "CONTENT-LENGTH":
@@ -227,6 +253,8 @@ class WSGIEnviron:
                     raise RequestError(501, "Not Implemented",
                                        "Unsupported transfer coding: %r" % value)
             elif name == "HOST":
+                if host is not None:
+                    raise RequestError(400, "Bad Request", "Duplicate Host header")
                 host = value
             elif name == "EXPECT":
                 expect = value
@@ -240,8 +268,25 @@ class WSGIEnviron:
         # Request smuggling shapes aiohttp's parser may let through.
         if n_te and (n_length or version < (1, 1)) or n_te > 1 or n_length > 1:
             raise RequestError(400, "Bad Request", "Ambiguous message framing")
+        if version[0] != 1:
+            raise RequestError(400, "Bad Request", "Invalid HTTP version %d.%d" % version[:2])
+        if host is None and version >= (1, 1):
+            # RFC 9112 3.2: a server MUST answer 400 (aiohttp 3.8 does not).
+            raise RequestError(400, "Bad Request", "Missing Host header")
 
+        method = request.method
+        if method not in self._methods:
+            if not TOKEN_RE.fullmatch(method):
+                raise RequestError(400, "Bad Request", "Invalid method %r" % method)
+            if len(self._methods) < 64:
+                self._methods.add(method)
         target = request.raw_path
+        if target == "*" and method != "OPTIONS":
+            raise RequestError(400, "Bad Request", "Asterisk-form target for %s" % method)
+        if not target.isascii() or not target.isprintable():
+            # RFC 9112 3.2: the request-target is ASCII without controls or
+            # spaces; an invalid request-line gets 400 (3), as aiohttp 3.9+ does.
+            raise RequestError(400, "Bad Request", "Invalid request target")
         path, query, fragment = _split_target(target)
         script_name = self.script_name
         if script_name:
@@ -251,7 +296,6 @@ class WSGIEnviron:
             path_info = path[len(script_name):]
         else:
             path_info = path
-        method = request.method
         environ["REQUEST_METHOD"] = method
         if "%" in path_info or not path_info.isascii():
             path_info = unquote_to_bytes(_latin1(path_info)).decode("latin-1")
@@ -283,6 +327,8 @@ class WSGIEnviron:
 
 
 _PROTOCOLS = {(1, 1): "HTTP/1.1", (1, 0): "HTTP/1.0"}
+# gunicorn's limit_request_field_size when it is 0.
+DEFAULT_FIELD_SIZE = 8190
 
 
 def protocol_name(version):

@@ -14,8 +14,6 @@ from email.utils import formatdate
 
 from gunicorn import SERVER
 
-from .environ import protocol_name
-
 __all__ = ["Response", "http_date"]
 
 # RFC 9110 5.6.2 token; 5.5 field-value; RFC 9112 4 status-line (as gunicorn 27).
@@ -187,7 +185,8 @@ class Response:
                 self.chunked = True
             else:
                 self.keep_alive = False
-        protocol = protocol_name(version)
+        # An HTTP/1.x server answers in HTTP/1.x, whatever a refused request said.
+        protocol = "HTTP/1.0" if version == (1, 0) else "HTTP/1.1"
         lines = ["%s %s\r\n" % (protocol, self.status)]
         for name, value in headers:
             lines.append("%s: %s\r\n" % (name, value))
@@ -296,7 +295,7 @@ class Response:
             self.send_head()
         await self._send(self._end())
 
-    async def send_error(self, status, reason, message=""):
+    async def send_error(self, status, reason, message="", headers=()):
         """A small text response (used before the app ran or when it failed early)."""
         body = ("%s\n" % (message or reason)).encode("latin-1", "replace")
         self.status = None
@@ -305,7 +304,7 @@ class Response:
         self.start_response("%d %s" % (status, reason), [
             ("Content-Type", "text/plain; charset=utf-8"),
             ("Content-Length", str(len(body))),
-        ])
+        ] + list(headers))
         await self.write_all((body,))
 
     # --- what aiohttp's RequestHandler expects from a handler's response ---
