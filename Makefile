@@ -70,3 +70,12 @@ bench: venv
 .PHONY: matrix
 matrix:
 	bash .ci/matrix.sh
+
+# Django 1.11's own suite against a throwaway PostgreSQL server (started and
+# stopped by .ci/django_pg_suite.py), on the Pythons of PG_PYTHONS, each in
+# its .venv-X-django with the newest psycopg2 2.9.x it has. Labels: PG_LABELS
+# in .ci/matrix.sh.
+PG_PYTHONS ?= 3.7 3.11 3.13
+.PHONY: pg-suite
+pg-suite:
+	MATRIX_PYTHONS= SMOKE_PYTHONS= PG_PYTHONS="$(PG_PYTHONS)" bash .ci/matrix.sh

@@ -3,9 +3,20 @@ import os
 
 from setuptools import find_packages, setup
 from setuptools.command.build_py import build_py
+from setuptools.command.develop import develop
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 STARTUP_HOOK = "async_app_compat.pth"
+
+
+def _editable_startup_hook():
+    """The startup hook for an editable install: it loads this checkout's compat.py."""
+    with open(os.path.join(HERE, "async_app", STARTUP_HOOK)) as f:
+        text = f.read()
+    installed = "sitedir + '/async_app/compat.py'"
+    if installed not in text:
+        raise RuntimeError("%s: cannot find %s to point at the checkout" % (STARTUP_HOOK, installed))
+    return text.replace(installed, repr(os.path.join(HERE, "async_app", "compat.py")))
 
 
 class build_py_with_startup_hook(build_py):
@@ -14,15 +25,37 @@ class build_py_with_startup_hook(build_py):
     Python runs the ``import`` line of every ``.pth`` file in site-packages at
     interpreter start, so the compat shims reach processes that never import
     async_app (an untouched ``manage.py``, ``django-admin``, subprocesses).
+
+    An editable install (``pip install -e .``, PEP 660) builds into a
+    throwaway directory and installs nothing from it, so there the hook goes
+    straight into the wheel's root (the ``install`` command's ``install_lib``,
+    which setuptools points at the unpacked editable wheel), aimed at this
+    checkout's ``compat.py``.
     """
 
     def run(self):
         build_py.run(self)
+        if getattr(self, "editable_mode", False):
+            target = self.get_finalized_command("install").install_lib
+            with open(os.path.join(target, STARTUP_HOOK), "w") as f:
+                f.write(_editable_startup_hook())
+            return
         self.copy_file(
             os.path.join(HERE, "async_app", STARTUP_HOOK),
             os.path.join(self.build_lib, STARTUP_HOOK),
             preserve_mode=False,
         )
+
+
+class develop_with_startup_hook(develop):
+    """``setup.py develop`` (legacy editable installs): the hook, aimed at the checkout."""
+
+    def install_for_development(self):
+        develop.install_for_development(self)
+        if not self.dry_run:
+            with open(os.path.join(self.install_dir, STARTUP_HOOK), "w") as f:
+                f.write(_editable_startup_hook())
+            self.outputs.append(os.path.join(self.install_dir, STARTUP_HOOK))
 
 
 setup(
@@ -33,7 +66,7 @@ setup(
     long_description_content_type="text/markdown",
     packages=find_packages(include=["async_app", "async_app.*"]),
     package_data={"async_app": ["*.pth"]},
-    cmdclass={"build_py": build_py_with_startup_hook},
+    cmdclass={"build_py": build_py_with_startup_hook, "develop": develop_with_startup_hook},
     python_requires=">=3.7",
     install_requires=[
         "Django>=1.11.29,<2.0",

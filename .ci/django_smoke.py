@@ -56,11 +56,6 @@ def unittest_prints_full_test_ids():
     return sys.version_info >= (3, 11)
 
 
-def imp_module_removed():
-    """True on Python 3.12+, which removed the ``imp`` module."""
-    return sys.version_info >= (3, 12)
-
-
 # (test id or test module, condition under which it fails here, reason).
 # A test module is left out by listing its package's other modules as labels.
 EXCLUSIONS = [
@@ -93,11 +88,6 @@ EXCLUSIONS = [
         "test_runner.test_parallel.RemoteTestResultTest.test_add_failing_subtests",
         unittest_prints_full_test_ids,
         "expects the pre-3.11 unittest subtest description 'name (module.Class) (index=0)'",
-    ),
-    (
-        "utils_tests.test_module_loading",
-        imp_module_removed,
-        "the test module imports imp (removed in 3.12); Django 1.11 itself never imports it on Python 3",
     ),
 ]
 

@@ -8,14 +8,23 @@
 # Venvs are built once and rebuilt only when setup.py, the compat layer or this
 # script changes (stamp files); the pytest runs go MATRIX_JOBS at a time.
 #
-# Environment: MATRIX_PYTHONS, SMOKE_PYTHONS (space-separated versions),
-# MATRIX_JOBS (default 2), SMOKE_LABELS, RUN_TIMEOUT (seconds per run,
-# default 1200: a hung run fails instead of eating CI's budget).
+# Environment: MATRIX_PYTHONS, SMOKE_PYTHONS, PG_PYTHONS (space-separated
+# versions; PG_PYTHONS is empty for `make matrix`, `make pg-suite` sets it and
+# empties the other two), MATRIX_JOBS (default 2), SMOKE_LABELS, PG_LABELS,
+# RUN_TIMEOUT (seconds per run, default 1200: a hung run fails instead of
+# eating CI's budget).
+#
+# The PostgreSQL suite (.ci/django_pg_suite.py) runs Django 1.11's own tests
+# against a throwaway PostgreSQL in .venv-X-django (which holds
+# async_app[postgres], i.e. the newest psycopg2-binary 2.9.x that X has).
+#
+# CLUSTER_PYTHONS: versions whose run includes the "cluster" tests (default 3.7).
 set -u
 cd "$(dirname "$0")/.."
 
 PYTHONS=${MATRIX_PYTHONS-"3.7 3.8 3.9 3.10 3.11 3.12 3.13"}
 SMOKE_PYTHONS=${SMOKE_PYTHONS-"3.11 3.13"}
+PG_PYTHONS=${PG_PYTHONS-""}
 JOBS=${MATRIX_JOBS:-2}
 RUN_TIMEOUT=${RUN_TIMEOUT:-1200}
 # The issue's labels, plus the ones that exercise each shim: validators and
@@ -26,6 +35,8 @@ RUN_TIMEOUT=${RUN_TIMEOUT:-1200}
 SMOKE_LABELS=${SMOKE_LABELS:-"basic queries template_tests forms_tests view_tests httpwrappers i18n \
 validators urlpatterns_reverse mail auth_tests utils_tests file_uploads requests handlers \
 migrations model_fields pagination test_runner admin_scripts"}
+PG_LABELS=${PG_LABELS:-"backends postgres_tests timezones transactions queries model_fields basic \
+aggregation expressions select_for_update migrations inspectdb introspection"}
 DJANGO_SRC=.cache/django/Django-1.11.29
 LOGDIR=.cache/matrix
 mkdir -p "$LOGDIR"
@@ -89,7 +100,13 @@ run_pytest() {
     local home
     home=$(mktemp -d)
     rm -f "$LOGDIR/pytest-$v.xml"
+    # The multi-process tests (marker "cluster": several gunicorns against
+    # real PostgreSQL/Redis, ~1 min) run here on CLUSTER_PYTHONS only (`make
+    # test` runs them on the dev venv's 3.11).
+    local select=()
+    case " ${CLUSTER_PYTHONS-3.7} " in *" $v "*) ;; *) select=(-m "not cluster") ;; esac
     HOME=$home timeout "$RUN_TIMEOUT" ".venv-$v/bin/python" -m pytest -q -p no:cacheprovider \
+        ${select[@]+"${select[@]}"} \
         --junitxml="$LOGDIR/pytest-$v.xml" >"$LOGDIR/pytest-$v.log" 2>&1
     rc=$?
     rm -rf "$home"
@@ -124,6 +141,31 @@ run_smoke() {
         >"$LOGDIR/django-$v.result"
 }
 
+# run_pg VERSION: Django's suite on PostgreSQL in .venv-VERSION-django.
+run_pg() {
+    local v=$1 start rc summary
+    start=$(now)
+    # shellcheck disable=SC2086
+    timeout "$RUN_TIMEOUT" ".venv-$v-django/bin/python" .ci/django_pg_suite.py "$DJANGO_SRC/tests" \
+        --parallel 2 $PG_LABELS >"$LOGDIR/django-pg-$v.log" 2>&1
+    rc=$?
+    summary=$(grep -E "^(Ran [0-9]+ tests|OK|FAILED)" "$LOGDIR/django-pg-$v.log" | tr '\n' ' ')
+    echo "$rc|django-pg-$v: ${summary:-no result, see $LOGDIR/django-pg-$v.log} ($(( $(now) - start ))s)" \
+        >"$LOGDIR/django-pg-$v.result"
+}
+
+# What a .venv-X-django holds: the project with its PostgreSQL driver, and
+# the Django suite's test-only extras. tblib: readable tracebacks from the
+# parallel runner (tblib 2+ also pickles exceptions that Django 1.11's
+# test_pickle_errors_detection expects to fail); standard-smtpd & co: the
+# mail tests import smtpd/asyncore/asynchat, removed in 3.12; zombie-imp:
+# utils_tests.test_module_loading imports imp, removed in 3.12 (test-only).
+DJANGO_VENV_REQUIREMENTS=(".[postgres]" 'tblib<2'
+    "standard-smtpd; python_version >= '3.12'"
+    "standard-asyncore; python_version >= '3.12'"
+    "standard-asynchat; python_version >= '3.12'"
+    "zombie-imp; python_version >= '3.12'")
+
 status=0
 total_start=$(now)
 
@@ -150,8 +192,8 @@ for v in $ready; do
 done
 wait
 
-# 2. Django's own smoke subset.
-if [ -n "$SMOKE_PYTHONS" ]; then
+# 2. Django's own smoke subset, and its PostgreSQL suite.
+if [ -n "$SMOKE_PYTHONS$PG_PYTHONS" ]; then
     if [ ! -f "$DJANGO_SRC/tests/runtests.py" ]; then
         mkdir -p .cache/django
         python3 -m pip download -q --no-deps --no-binary :all: Django==1.11.29 -d .cache/django \
@@ -159,20 +201,24 @@ if [ -n "$SMOKE_PYTHONS" ]; then
     fi
     for v in $SMOKE_PYTHONS; do
         s=$(now)
-        # tblib: readable tracebacks from the parallel runner (tblib 2+ also
-        # pickles exceptions that Django 1.11's test_pickle_errors_detection
-        # expects to fail); standard-smtpd & co: the mail tests import
-        # smtpd/asyncore, removed in 3.12 (test-only).
-        if ensure_venv "$v" ".venv-$v-django" . 'tblib<2' \
-                "standard-smtpd; python_version >= '3.12'" \
-                "standard-asyncore; python_version >= '3.12'" \
-                "standard-asynchat; python_version >= '3.12'" \
+        if ensure_venv "$v" ".venv-$v-django" "${DJANGO_VENV_REQUIREMENTS[@]}" \
                 >"$LOGDIR/venv-$v-django.log" 2>&1; then
             echo "venv $v-django ready ($(( $(now) - s ))s)"
             run_smoke "$v"
         else
             echo "1|django-$v: venv setup failed, see $LOGDIR/venv-$v-django.log" \
                 >"$LOGDIR/django-$v.result"
+        fi
+    done
+    for v in $PG_PYTHONS; do
+        s=$(now)
+        if ensure_venv "$v" ".venv-$v-django" "${DJANGO_VENV_REQUIREMENTS[@]}" \
+                >"$LOGDIR/venv-$v-django.log" 2>&1; then
+            echo "venv $v-django ready ($(( $(now) - s ))s)"
+            run_pg "$v"
+        else
+            echo "1|django-pg-$v: venv setup failed, see $LOGDIR/venv-$v-django.log" \
+                >"$LOGDIR/django-pg-$v.result"
         fi
     done
 fi
@@ -186,6 +232,7 @@ skipped=0
 results=""
 for v in $PYTHONS; do results="$results $LOGDIR/pytest-$v.result"; done
 for v in $SMOKE_PYTHONS; do results="$results $LOGDIR/django-$v.result"; done
+for v in $PG_PYTHONS; do results="$results $LOGDIR/django-pg-$v.result"; done
 for f in $results; do
     [ -e "$f" ] || continue
     line=$(cat "$f")

@@ -57,6 +57,20 @@ global regex flags in URL patterns      3.11+      ``(?i)`` not at the very star
 ``SafeMIMEText.set_payload``            3.13.0     the email generator hands surrogate-escaped
 surrogates                              (probed)   bodies back to ``set_payload``, which raised
                                                    UnicodeEncodeError for any non-ASCII body
+psycopg2 2.9 UTC offset in Django's     every      2.9 passes the connection's offset to
+PostgreSQL backend                      Python     ``tzinfo_factory`` as a timedelta; 1.11
+(``utc_tzinfo_factory``)                           compares it with 0 ("database connection
+                                                   isn't set to UTC" under ``USE_TZ``)
+find_module()-only path-entry finders   3.12+      ``PathFinder`` calls ``find_spec()`` on every
+(``sys.path_hooks``)                               ``sys.path_hooks`` finder; 3.11's legacy
+                                                   fallback, per finder
+``zipimporter.find_module``/            3.12+      removed; restored on top of ``find_spec()``
+``find_loader``
+``datetime.utcnow()``/                  3.12+      deprecated (a warning per ``timezone.now()``
+``utcfromtimestamp()`` in Django                   under ``USE_TZ``), slated for removal; the
+modules, ``set_cookie(expires=dt)``                modules get a ``datetime`` stand-in with
+                                                   warning-free equivalents
+``glob.glob1`` in the file cache        3.12+      deprecated (3.13); same semantics, no warning
 ``asyncio.coroutine``                   3.11+      removed; restored (also as
                                                    ``asyncio.coroutines.coroutine``) so legacy
                                                    ``@asyncio.coroutine`` views still work
@@ -481,6 +495,242 @@ def _install_find_module_fallback():
 
 
 # --------------------------------------------------------------------------
+# 3.12: find_module()-only path-entry finders (sys.path_hooks), zipimporter
+# --------------------------------------------------------------------------
+
+class _FindModulePathEntryFinder(object):
+    """Gives a find_module()/find_loader()-only path-entry finder ``find_spec()``.
+
+    Python 3.12's ``PathFinder`` calls ``find_spec()`` on every path-entry
+    finder; 3.11 fell back to ``find_loader()``/``find_module()``. This is
+    3.11's fallback (``PathFinder._legacy_get_spec``), per finder.
+    """
+
+    _async_app_compat_role = "path-entry-find-module"
+
+    def __init__(self, finder):
+        self.finder = finder
+
+    def find_spec(self, fullname, target=None):
+        """The spec for ``fullname`` from the wrapped finder's legacy methods."""
+        import importlib.machinery
+        import importlib.util
+
+        if hasattr(self.finder, "find_loader"):
+            loader, portions = self.finder.find_loader(fullname)
+        else:
+            loader, portions = self.finder.find_module(fullname), []
+        if loader is not None:
+            return importlib.util.spec_from_loader(fullname, loader)
+        spec = importlib.machinery.ModuleSpec(fullname, None)
+        spec.submodule_search_locations = portions
+        return spec
+
+    def invalidate_caches(self):
+        """Forward to the wrapped finder, if it has caches."""
+        invalidate = getattr(self.finder, "invalidate_caches", None)
+        if invalidate is not None:
+            invalidate()
+
+
+def _patch_path_finder():
+    from importlib.machinery import PathFinder
+
+    lookup = getattr(PathFinder, "_path_importer_cache", None)
+    if lookup is None or getattr(lookup, _ROLE, None) == "path-entry-find-module":
+        return
+    original = lookup.__func__
+
+    def _path_importer_cache(cls, path):
+        finder = original(cls, path)
+        if (finder is not None and not hasattr(finder, "find_spec")
+                and (hasattr(finder, "find_module") or hasattr(finder, "find_loader"))):
+            # sys.path_importer_cache keeps the finder as the hook made it.
+            return _FindModulePathEntryFinder(finder)
+        return finder
+
+    _path_importer_cache._async_app_compat_role = "path-entry-find-module"
+    PathFinder._path_importer_cache = classmethod(_path_importer_cache)
+
+
+def _patch_zipimport(zipimport):
+    cls = zipimport.zipimporter
+    if hasattr(cls, "find_module"):
+        return
+
+    def find_loader(self, fullname, path=None):
+        """``(loader, portions)`` for ``fullname`` in this archive (removed in 3.12)."""
+        spec = self.find_spec(fullname)
+        if spec is None:
+            return None, []
+        if spec.loader is None:  # a namespace package portion
+            return None, list(spec.submodule_search_locations or ())
+        return self, []
+
+    def find_module(self, fullname, path=None):
+        """This importer if ``fullname`` is in the archive, else None (removed in 3.12)."""
+        return self.find_loader(fullname, path)[0]
+
+    find_loader._async_app_compat_role = "zipimporter-find-module"
+    find_module._async_app_compat_role = "zipimporter-find-module"
+    cls.find_loader = find_loader
+    cls.find_module = find_module
+
+
+# --------------------------------------------------------------------------
+# 3.12: datetime.utcnow()/utcfromtimestamp() and glob.glob1 in Django
+# --------------------------------------------------------------------------
+
+class _UTCDatetimeClass(object):
+    """Stand-in for the ``datetime`` class in a Django module.
+
+    ``utcnow()`` and ``utcfromtimestamp()`` warn on 3.12+ (and are slated for
+    removal); these give the same naive UTC values through ``now(utc)`` /
+    ``fromtimestamp(ts, utc)``. Everything else, ``isinstance()`` included, is
+    the real class's.
+    """
+
+    _async_app_compat_role = "datetime-utc"
+
+    def __init__(self, cls):
+        object.__setattr__(self, "_cls", cls)
+
+    def __getattr__(self, name):
+        return getattr(object.__getattribute__(self, "_cls"), name)
+
+    def __call__(self, *args, **kwargs):
+        return self._cls(*args, **kwargs)
+
+    def __instancecheck__(self, obj):
+        return isinstance(obj, self._cls)
+
+    def __subclasscheck__(self, cls):
+        return issubclass(cls, self._cls)
+
+    def __repr__(self):
+        return repr(self._cls)
+
+    def utcnow(self):
+        """The current UTC date and time, naive (``datetime.utcnow()``)."""
+        import datetime
+
+        return self._cls.now(datetime.timezone.utc).replace(tzinfo=None)
+
+    def utcfromtimestamp(self, timestamp):
+        """The naive UTC date and time of a POSIX timestamp."""
+        import datetime
+
+        return self._cls.fromtimestamp(timestamp, datetime.timezone.utc).replace(tzinfo=None)
+
+
+class _UTCDatetimeModule(object):
+    """Stand-in for the ``datetime`` module in a Django module: its ``datetime`` is a
+    :class:`_UTCDatetimeClass`."""
+
+    _async_app_compat_role = "datetime-utc"
+
+    def __init__(self, module):
+        self._module = module
+        self.datetime = _UTCDatetimeClass(module.datetime)
+
+    def __getattr__(self, name):
+        return getattr(self._module, name)
+
+    def __repr__(self):
+        return repr(self._module)
+
+
+def _patch_datetime_global(module):
+    import datetime
+
+    current = module.__dict__.get("datetime")
+    if getattr(current, _ROLE, None) == "datetime-utc":
+        return
+    if current is datetime.datetime:
+        module.datetime = _UTCDatetimeClass(current)
+    elif current is datetime:
+        module.datetime = _UTCDatetimeModule(current)
+
+
+# Django modules that call datetime.utcnow()/utcfromtimestamp() on the class
+# (HttpResponseBase.set_cookie calls it on an instance: _patch_set_cookie).
+_UTC_DATETIME_MODULES = (
+    "django.utils.timezone",
+    "django.core.cache.backends.db",
+    "django.core.files.storage",
+    "django.contrib.sessions.backends.file",
+    "django.utils.feedgenerator",
+    "django.utils.version",
+)
+
+
+def _patch_set_cookie(response):
+    import datetime
+    import functools
+
+    cls = response.HttpResponseBase
+    original = cls.set_cookie
+    if getattr(original, _ROLE, None) == "datetime-utc":
+        return
+    timezone = response.timezone
+
+    @functools.wraps(original)
+    def set_cookie(self, key, value="", max_age=None, expires=None, *args, **kwargs):
+        if isinstance(expires, datetime.datetime):
+            # Django 1.11's own conversion, with a naive UTC "now" that does
+            # not come from expires.utcnow() (deprecated in 3.12).
+            if timezone.is_aware(expires):
+                expires = timezone.make_naive(expires, timezone.utc)
+            now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+            delta = expires - now + datetime.timedelta(seconds=1)
+            max_age, expires = max(0, delta.days * 86400 + delta.seconds), None
+        return original(self, key, value, max_age, expires, *args, **kwargs)
+
+    set_cookie._async_app_compat_role = "datetime-utc"
+    cls.set_cookie = set_cookie
+
+
+def _glob1(dirname, pattern):
+    """``glob.glob1`` (deprecated in 3.13): names in ``dirname`` that match ``pattern``.
+
+    Hidden names only match a pattern that starts with a dot; an unreadable
+    or missing directory has no names.
+    """
+    import fnmatch
+    import os
+
+    try:
+        names = os.listdir(dirname or os.curdir)
+    except OSError:
+        return []
+    if not pattern.startswith("."):
+        names = [name for name in names if not name.startswith(".")]
+    return fnmatch.filter(names, pattern)
+
+
+class _Glob1Module(object):
+    """Stand-in for ``glob`` in Django's file-based cache: a ``glob1`` that does not warn."""
+
+    _async_app_compat_role = "glob-glob1"
+
+    def __init__(self, module):
+        self._module = module
+
+    def __getattr__(self, name):
+        return getattr(self._module, name)
+
+    @staticmethod
+    def glob1(dirname, pattern):
+        """Names in ``dirname`` matching ``pattern`` (``glob.glob1`` without the warning)."""
+        return _glob1(dirname, pattern)
+
+
+def _patch_django_filebased_cache(filebased):
+    if getattr(filebased.glob, _ROLE, None) != "glob-glob1":
+        filebased.glob = _Glob1Module(filebased.glob)
+
+
+# --------------------------------------------------------------------------
 # 3.12: smtplib keyfile/certfile
 # --------------------------------------------------------------------------
 
@@ -718,6 +968,13 @@ def apply():
                    _patch_django_postgresql_base)
     if version >= (3, 12):
         _install_find_module_fallback()
+        _patch_path_finder()
+        _when_imported("zipimport", "zipimporter-find-module", _patch_zipimport)
+        for name in _UTC_DATETIME_MODULES:
+            _when_imported(name, "datetime-utc", _patch_datetime_global)
+        _when_imported("django.http.response", "datetime-utc", _patch_set_cookie)
+        _when_imported("django.core.cache.backends.filebased", "glob-glob1",
+                       _patch_django_filebased_cache)
         _when_imported("smtplib", "smtplib-keyfile", _patch_smtplib)
         _when_imported("django.test.runner", "remote-test-result-duration",
                        _patch_django_test_runner)

@@ -48,3 +48,21 @@ def redis_server():
 
     with RedisServer() as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def restartable_postgres_server():
+    """A second throwaway PostgreSQL for tests that restart it mid-test (others keep theirs)."""
+    from tests.services import PostgresServer
+
+    with PostgresServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def restartable_redis_server():
+    """A second throwaway Redis for tests that restart it mid-test."""
+    from tests.services import RedisServer
+
+    with RedisServer() as server:
+        yield server

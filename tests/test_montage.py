@@ -147,6 +147,26 @@ def test_same_tests_pass_where_the_views_are_the_same(suite_runs):
     assert all(".test_views_async." in test for test in async_only), sorted(async_only)
 
 
+def test_suite_passes_on_postgresql(postgres_server, tmp_path):
+    """montage's suite, async handler, on PostgreSQL (``DATABASE_URL``; psycopg2 2.9, USE_TZ)."""
+    postgres_server.psql("DROP DATABASE IF EXISTS montage_suite", dbname="postgres")
+    postgres_server.psql("CREATE DATABASE montage_suite", dbname="postgres")
+    report = str(tmp_path / "pg.json")
+    env = montage_env(MONTAGE_TEST_HANDLER="async", MONTAGE_TEST_REPORT=report,
+                      DATABASE_URL=postgres_server.url.rsplit("/", 1)[0] + "/montage_suite")
+    env.pop("MONTAGE_TEST_RUN_ASYNC_ONLY", None)
+    proc = subprocess.run([sys.executable, MANAGE, "test", "--noinput", "-v", "2"], cwd=REPO, env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stdout
+    assert "Creating test database for alias 'default' ('test_montage_suite')" in proc.stdout
+    with open(report) as handle:
+        tests = json.load(handle)["tests"]
+    assert len(tests) >= 60, proc.stdout
+    assert outcomes(tests, "passed") == set(tests), proc.stdout
+    print("AsyncDjangoApplication on PostgreSQL: all %d passed" % len(tests))
+
+
 def test_async_only_labels_are_true(suite_runs):
     """Each test skipped under the stock handler really fails there."""
     returncode, output, forced = suite_runs["forced"]
@@ -210,7 +230,7 @@ GUNICORN_CONF = "gunicorn.conf.py"
 class MontageServer(object):
     """``gunicorn -c gunicorn.conf.py`` serving montage with its own database and media."""
 
-    def __init__(self, directory):
+    def __init__(self, directory, **env):
         self.directory = directory
         self.port = free_port()
         self.url = "http://127.0.0.1:%d" % self.port
@@ -223,6 +243,7 @@ class MontageServer(object):
             # One worker: /events/ hears what its own worker processed.
             WORKERS="1",
             PYTHONUNBUFFERED="1",
+            **env
         )
         self.process = None
 
@@ -341,7 +362,33 @@ def run(coro):
         loop.close()
 
 
+@pytest.fixture
+def montage_server_on_postgresql(tmp_path, postgres_server):
+    """A started :class:`MontageServer` whose ``DATABASE_URL`` names a fresh PostgreSQL database."""
+    postgres_server.psql("DROP DATABASE IF EXISTS montage_e2e", dbname="postgres")
+    postgres_server.psql("CREATE DATABASE montage_e2e", dbname="postgres")
+    url = postgres_server.url.rsplit("/", 1)[0] + "/montage_e2e"
+    server = MontageServer(str(tmp_path), DATABASE_URL=url).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        print("---- gunicorn log ----\n" + server.output())
+    # montage's tables really went to PostgreSQL.
+    assert postgres_server.psql("SELECT count(*) FROM photos_photo", dbname="montage_e2e") == "1"
+    postgres_server.psql("DROP DATABASE montage_e2e", dbname="postgres")
+
+
 def test_end_to_end_over_gunicorn(montage_server):
+    end_to_end(montage_server)
+
+
+def test_end_to_end_over_gunicorn_on_postgresql(montage_server_on_postgresql):
+    end_to_end(montage_server_on_postgresql)
+
+
+def end_to_end(montage_server):
+    """Over real HTTP: upload, the upload event, the gallery, thumbnail, montage, detail page."""
     base = montage_server.url
     caption = "e2e-%s" % uuid.uuid4().hex[:8]
 

@@ -24,17 +24,20 @@ import pytest
 
 from tests.test_montage import MontageServer, http_session, png_bytes, read_event, run, upload
 
+pytestmark = pytest.mark.cluster
+
 STREAMS_PER_MASTER = 6
 NO_TIMEOUT = aiohttp.ClientTimeout(total=None)
 
 
 @pytest.fixture(params=["postgres", "redis"])
-def cluster(request, tmp_path, postgres_server):
+def cluster(request, tmp_path, restartable_postgres_server):
     """Two montage masters (WORKERS=3) on one PostgreSQL database, events via ``request.param``."""
+    postgres_server = restartable_postgres_server
     database = "montage_%s" % uuid.uuid4().hex[:8]
     postgres_server.psql("CREATE DATABASE %s" % database, dbname="postgres")
     database_url = "postgres://%s@127.0.0.1:%d/%s" % (postgres_server.user, postgres_server.port, database)
-    backend = postgres_server if request.param == "postgres" else request.getfixturevalue("redis_server")
+    backend = postgres_server if request.param == "postgres" else request.getfixturevalue("restartable_redis_server")
     media = str(tmp_path / "media")
     servers = []
     try:
@@ -86,10 +89,10 @@ async def next_event(response, timeout=10):
 
 
 async def upload_and_time(session, base, caption):
-    """Upload a photo (the form's page, then the POST); return when it started (monotonic)."""
+    """Upload a photo (the form's page, then the POST); return when it started and ended."""
     started = time.monotonic()
     await upload(session, base, png_bytes((10, 200, 90), (64, 48)), caption)
-    return started
+    return started, time.monotonic()
 
 
 def listeners(backend):
@@ -120,9 +123,9 @@ def test_uploads_reach_every_master_resume_and_survive_a_backend_restart(cluster
             arrived = []
             for waiter in waiters:
                 waiter.add_done_callback(lambda _: arrived.append(time.monotonic()))
-            started = await upload_and_time(session, a.url, caption)
+            started, answered = await upload_and_time(session, a.url, caption)
             got = await asyncio.wait_for(asyncio.gather(*waiters), 20)
-            latency = max(arrived) - started
+            latency = (max(arrived) - started, max(arrived) - answered)
             assert [event for event, _ in got] == ["upload"] * len(streams)
 
             # 2. One stream leaves after that event; two uploads (through B)
@@ -167,9 +170,12 @@ def test_uploads_reach_every_master_resume_and_survive_a_backend_restart(cluster
             return latency, listening
 
     latency, listening = run(scenario())
-    print("upload -> %d streams on 2 masters: %.3f s from the upload's start; %d listening worker connections"
-          % (2 * STREAMS_PER_MASTER, latency, listening))
-    assert latency < 1.0
+    print("upload -> %d streams on 2 masters: the last got it %.3f s after the upload began "
+          "(%.3f s after its answer); %d listening worker connections"
+          % (2 * STREAMS_PER_MASTER, latency[0], latency[1], listening))
+    # Every open page has it within a second of the upload's answer (the
+    # event is published before the redirect, so usually before it).
+    assert latency[1] < 1.0
     assert 2 <= listening <= 6
     kind = "PostgreSQL" if hasattr(backend, "psql") else "Redis"
     logs = a.output() + b.output()

@@ -7,6 +7,7 @@ recover and that the log says so.
 """
 import asyncio
 import logging
+import os
 import threading
 import time
 
@@ -103,7 +104,23 @@ def test_close_ends_iteration_and_limits_are_enforced():
     assert seen == [] and channels == {}
 
 
-def test_default_broker_follows_the_setting(monkeypatch, settings_url=None):
+def test_a_subscription_cancelled_while_starting_is_not_left_behind():
+    broker = pubsub.Broker("memory://")
+
+    async def scenario():
+        subscription = broker.subscribe("c")
+        task = asyncio.ensure_future(subscription.start())
+        await asyncio.sleep(0)  # now waiting for the backend's confirmation
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await asyncio.sleep(0.01)
+        return broker.hub(asyncio.get_event_loop()).channels, subscription._closed
+
+    assert run(scenario()) == ({}, True)
+
+
+def test_default_broker_follows_the_setting(monkeypatch):
     from django.test import override_settings
 
     with override_settings(ASYNC_APP_PUBSUB_URL="redis://127.0.0.1:1/0"):
@@ -116,14 +133,23 @@ def test_default_broker_follows_the_setting(monkeypatch, settings_url=None):
         pubsub.Broker("amqp://x")
 
 
+def test_a_missing_driver_names_the_extra(monkeypatch):
+    import sys
+
+    monkeypatch.delitem(sys.modules, "async_app.pubsub.redis", raising=False)
+    monkeypatch.setitem(sys.modules, "redis.asyncio", None)
+    with pytest.raises(ImportError, match=r"pip install async_app\[redis\]"):
+        pubsub.Broker("redis://127.0.0.1:1/0")
+
+
 # --------------------------------------------------------------------------
 # PostgreSQL and Redis: two brokers = two processes
 
 
 @pytest.fixture(params=["postgres", "redis"])
 def backend_server(request):
-    """A session-wide PostgreSQL or Redis server (tests/services.py)."""
-    return request.getfixturevalue(request.param + "_server")
+    """A session-wide PostgreSQL or Redis server (tests/services.py) that tests may restart."""
+    return request.getfixturevalue("restartable_%s_server" % request.param)
 
 
 def test_message_reaches_subscribers_of_every_broker(backend_server):
@@ -185,3 +211,50 @@ def test_subscribers_recover_after_the_server_restarts(backend_server, caplog):
     kind = "PostgreSQL" if "postgres" in backend_server.url else "Redis"
     assert sum("lost the connection to %s" % kind in m for m in messages) == 2, messages
     assert sum("reconnected to %s" % kind in m for m in messages) == 2, messages
+
+
+# --------------------------------------------------------------------------
+# docs/pubsub.md's examples are this code
+
+
+async def announce_upload(photo_id):
+    await pubsub.publish("photos", {"type": "upload", "id": photo_id})
+
+
+async def first_uploads(count):
+    seen = []
+    async with pubsub.subscribe("photos") as subscription:
+        async for message in subscription:
+            seen.append(message["id"])
+            if len(seen) == count:
+                return seen
+
+
+def test_the_docs_example_delivers(monkeypatch):
+    monkeypatch.delenv("ASYNC_APP_PUBSUB_URL", raising=False)
+    pubsub.configure()
+
+    async def scenario():
+        listener = asyncio.ensure_future(first_uploads(2))
+        await asyncio.sleep(0.05)
+        for photo_id in (1, 2, 3):
+            await announce_upload(photo_id)
+        return await asyncio.wait_for(listener, 5)
+
+    assert run(scenario()) == [1, 2]
+
+
+def test_docs_examples_are_tested_code():
+    import inspect
+    import re
+    import sys
+
+    from tests import test_shutdown
+    from tests.gunicorn_fixture import ROOT
+
+    with open(os.path.join(ROOT, "docs", "pubsub.md")) as f:
+        blocks = re.findall(r"```python\n(.*?)```", f.read(), re.S)
+    sources = inspect.getsource(sys.modules[__name__]) + inspect.getsource(test_shutdown)
+    assert len(blocks) >= 2
+    for block in blocks:
+        assert block in sources, "docs example not found verbatim in the tested code:\n" + block

@@ -17,6 +17,7 @@ import time
 import aiohttp
 import pytest
 
+import async_app
 from async_app import shutdown
 from async_app.sync import run_until_complete
 from tests.test_montage import MontageServer
@@ -99,6 +100,23 @@ def test_a_stream_between_items_stops_at_the_deadline(fresh_signal):
     assert count > 3 and 0.15 <= elapsed < 1.0, (count, elapsed)
 
 
+async def ticks():
+    """Streamed until the worker stops, then a last line."""
+    while not async_app.shutting_down():
+        yield b"tick\n"
+        await asyncio.sleep(0.1)
+    yield b"bye\n"
+
+
+def test_the_docs_example_says_bye(fresh_signal):
+    async def scenario():
+        asyncio.get_event_loop().call_later(0.25, shutdown.begin, 5)
+        return [chunk async for chunk in shutdown.until_shutdown(ticks())]
+
+    chunks = run_until_complete(scenario())
+    assert chunks[-1] == b"bye\n" and set(chunks[:-1]) == {b"tick\n"} and len(chunks) >= 2
+
+
 # --------------------------------------------------------------------------
 # montage under gunicorn
 
@@ -157,6 +175,7 @@ async def hello(session, base):
         return response.status, await response.text()
 
 
+@pytest.mark.cluster
 def test_sigterm_with_100_streams_and_200_requests_exits_in_about_2_s(montage):
     server = montage(WORKERS="1")
     base = server.url
@@ -170,47 +189,57 @@ def test_sigterm_with_100_streams_and_200_requests_exits_in_about_2_s(montage):
             signalled = time.monotonic()
             server.process.send_signal(signal.SIGTERM)
             answers = await asyncio.wait_for(asyncio.gather(*requests), 30)
+            answered = time.monotonic() - signalled
             tails = await asyncio.wait_for(asyncio.gather(*[read_to_end(s) for s in streams]), 30)
+            ended = time.monotonic() - signalled
             loop = asyncio.get_event_loop()
             await loop.run_in_executor(None, server.process.wait, 30)
             exited = time.monotonic() - signalled
-            return answers, tails, exited
+            return answers, tails, (answered, ended, exited)
 
-    answers, tails, exited = run_until_complete(scenario())
-    print("SIGTERM -> master exited after %.2f s (%d streams, %d in-flight 1 s requests)"
-          % (exited, STREAMS, REQUESTS))
+    answers, tails, (answered, ended, exited) = run_until_complete(scenario())
+    print("SIGTERM -> requests answered after %.2f s, streams ended after %.2f s, master exited "
+          "after %.2f s (%d streams, %d in-flight 1 s requests)"
+          % (answered, ended, exited, STREAMS, REQUESTS))
     assert answers == [(200, "Hello world!")] * REQUESTS
     assert all(tail.endswith(SHUTDOWN_HINT) for tail in tails), set(tails)
-    assert exited < 3.0, exited
+    # Measured 0.9-1.8 s (the requests have ~0.5 s left, the streams end at
+    # once). When the requests are answered depends on the machine's load;
+    # what the streams must not do is hold the exit after that. Without the
+    # shutdown signal each would hold the worker for montage's
+    # graceful_timeout, 30 s.
+    assert exited - answered < 1.5, (answered, exited)
+    assert exited < 5.0, exited
 
 
+@pytest.mark.cluster
 def test_sighup_and_max_requests_end_the_old_workers_streams(montage):
-    reloaded = montage(WORKERS="1")
-    recycled = montage(WORKERS="1", GUNICORN_CMD_ARGS="--max-requests 4")
+    server = montage(WORKERS="1", GUNICORN_CMD_ARGS="--max-requests 4")
+    base = server.url
 
     async def scenario():
         async with client_session() as session:
-            for server in (reloaded, recycled):
-                await ready(session, server.url)
+            await ready(session, base)
             # SIGHUP: the arbiter starts a new worker and stops the old one.
-            stream = await open_stream(session, reloaded.url)
+            stream = await open_stream(session, base)
             signalled = time.monotonic()
-            reloaded.process.send_signal(signal.SIGHUP)
+            server.process.send_signal(signal.SIGHUP)
             tail = await asyncio.wait_for(read_to_end(stream), 30)
             hup = time.monotonic() - signalled
-            again = await open_stream(session, reloaded.url)  # the new worker serves
-            again.close()
-            # max_requests: the 4th request (ready() made one) recycles the worker.
-            stream2 = await open_stream(session, recycled.url)
-            await hello(session, recycled.url)
+            # max_requests: the new worker's 4th request recycles it.
+            stream2 = await open_stream(session, base)
+            await hello(session, base)
+            await hello(session, base)
             started = time.monotonic()
-            await hello(session, recycled.url)
+            await hello(session, base)
             tail2 = await asyncio.wait_for(read_to_end(stream2), 30)
             recycle = time.monotonic() - started
             return tail, hup, tail2, recycle
 
     tail, hup, tail2, recycle = run_until_complete(scenario())
-    print("SIGHUP ended the old worker's stream after %.2f s; max_requests after %.2f s" % (hup, recycle))
+    print("SIGHUP ended the old worker's stream after %.2f s; max_requests after %.2f s"
+          % (hup, recycle))
     assert tail.endswith(SHUTDOWN_HINT) and tail2.endswith(SHUTDOWN_HINT)
     assert hup < 5.0 and recycle < 5.0, (hup, recycle)
-    assert reloaded.process.poll() is None
+    assert server.process.poll() is None
+    assert server.output().count("Autorestarting worker after current request") == 1

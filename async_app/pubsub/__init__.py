@@ -54,6 +54,7 @@ __all__ = [
     "Subscription",
     "close",
     "configure",
+    "default_broker",
     "publish",
     "subscribe",
 ]
@@ -127,7 +128,11 @@ class Subscription:
             loop = asyncio.get_event_loop()
             self._wakeup = asyncio.Event()
             self._hub = self._broker.hub(loop)
-            await self._hub.add(self)
+            try:
+                await self._hub.add(self)
+            except BaseException:  # cancelled while the backend confirmed
+                self.close()
+                raise
         return self
 
     def __await__(self):
@@ -216,8 +221,9 @@ class _Hub:
         members.discard(subscription)
         if not members:
             del self.channels[subscription.channel]
-            if getattr(self.backend, "remote", True) and not self.closed:
-                self.loop.call_soon(self._unlisten_later, subscription.channel)
+            remote = getattr(self.backend, "remote", True)
+            if remote and not self.closed and not self.loop.is_closed():
+                self.loop.call_soon_threadsafe(self._unlisten_later, subscription.channel)
 
     def _unlisten_later(self, channel):
         if channel not in self.channels and not self.closed:
@@ -295,7 +301,12 @@ class Broker:
         except KeyError:
             raise ValueError("pub/sub URL %r: unknown scheme %r (memory, postgres, redis)"
                              % (self.url, scheme)) from None
-        self.backend_class = importlib.import_module(module_name).Backend
+        try:
+            self.backend_class = importlib.import_module(module_name).Backend
+        except ImportError as exc:
+            extra = "redis" if "redis" in module_name else "postgres"
+            raise ImportError("the %s pub/sub backend needs %s: pip install async_app[%s]"
+                              % (scheme, exc.name, extra)) from exc
         self._hubs = {}
         self._lock = threading.Lock()
 

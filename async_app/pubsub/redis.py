@@ -172,6 +172,8 @@ class Backend:
     async def close(self):
         """Stop listening and close the connections."""
         self._closed = True
+        if self._started is not None and not self._started.done():
+            self._started.set_result(None)
         if self._task is not None:
             self._task.cancel()
             await asyncio.wait([self._task])

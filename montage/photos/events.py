@@ -34,6 +34,8 @@ CHANNEL = "montage.events"
 MAX_REPLAY = 500
 #: Per stream: how many sent ids are remembered to skip duplicates.
 MAX_REMEMBERED = 2000
+# What a stream gets instead of a message once it must end.
+_ENDED = object()
 
 
 def record(data, event=None):
@@ -141,13 +143,20 @@ async def event_stream(last_event_id=None, keepalive=15.0, retry_ms=3000, shutdo
                 getter = asyncio.ensure_future(subscription.get())
             done, _ = await asyncio.wait({getter, stopping}, timeout=keepalive,
                                          return_when=asyncio.FIRST_COMPLETED)
-            if stopping in done:
-                yield ("retry: %d\n: server shutting down\n\n" % shutdown_retry_ms).encode("ascii")
-                return
-            if getter not in done:
+            if getter in done:
+                finished, getter = getter, None
+                try:
+                    item = finished.result()
+                except EOFError:  # pub/sub closed under us: the worker is exiting
+                    item = _ENDED
+            elif stopping in done:
+                item = _ENDED
+            else:
                 yield b": keep-alive\n\n"
                 continue
-            item, getter = getter.result(), None
+            if item is _ENDED:
+                yield ("retry: %d\n: server shutting down\n\n" % shutdown_retry_ms).encode("ascii")
+                return
             if isinstance(item, pubsub.Gap):
                 logger.info("/events/ stream: %s, replaying from the database", item.reason)
                 replay = True

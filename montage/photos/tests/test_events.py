@@ -116,6 +116,21 @@ class EventStreamTests(TestCase):
         self.assertEqual(last, b"retry: 250\n: server shutting down\n\n")
         self.assertEqual(after, 0)
 
+    def test_closed_pubsub_ends_the_stream_with_a_retry_hint(self):
+        # What the worker's pubsub.close() does to a stream still open at exit.
+        async def scenario():
+            stream = event_stream(keepalive=10, shutdown_retry_ms=250)
+            await next_chunk(stream)
+            pending = asyncio.ensure_future(stream.__anext__())
+            await asyncio.sleep(0.05)
+            await pubsub.close()
+            last = await asyncio.wait_for(pending, 2)
+            with self.assertRaises(StopAsyncIteration):
+                await next_chunk(stream)
+            return last
+
+        self.assertEqual(run(scenario()), b"retry: 250\n: server shutting down\n\n")
+
     def test_cancelled_stream_unsubscribes(self):
         async def scenario():
             stream = event_stream(keepalive=10)

@@ -4,9 +4,7 @@ runs of the suite.
 """
 import asyncio
 
-from django.test import RequestFactory, SimpleTestCase, TestCase
-
-from async_app.sync import inline_mode
+from django.test import RequestFactory, SimpleTestCase, TransactionTestCase
 
 from .. import views
 from ..events import announce
@@ -18,7 +16,9 @@ class CoroutineViewShapeTests(SimpleTestCase):
         self.assertTrue(asyncio.iscoroutinefunction(views.hello))
 
 
-class WorkerSeamTests(TestCase):
+class WorkerSeamTests(TransactionTestCase):
+    # Committed rows: the stream's ORM calls run in pool threads, on their own
+    # connections, as under the worker.
     """``montage.wsgi.application`` driven the way the worker drives it."""
 
     def test_worker_closing_the_body_unsubscribes(self):
@@ -41,8 +41,7 @@ class WorkerSeamTests(TestCase):
             await body.aclose()
             return first, subscribed, second, subscriber_count()
 
-        with inline_mode():  # the stream's ORM calls inside this test's transaction
-            first, subscribed, second, after = new_loop_run(scenario())
+        first, subscribed, second, after = new_loop_run(scenario())
         self.assertEqual(started[0][0], "200 OK")
         self.assertIn(("Content-Type", "text/event-stream"), started[0][1])
         self.assertIn(b": connected\n\n", first)
