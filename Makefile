@@ -41,7 +41,8 @@ run: venv
 
 # Django 1.11's own tests with every test-client request through
 # AsyncDjangoApplication: once via the sync fast path, once forcing the
-# coroutine pipeline for every view.
+# coroutine pipeline for every view, once with every middleware opaque (run on
+# the greenlet bridge) as well.
 DJANGO_SRC := .cache/django/Django-1.11.29
 DJANGO_SUITE_LABELS := handlers middleware middleware_exceptions requests test_client \
 	test_client_regress view_tests generic_views csrf_tests sessions_tests
@@ -56,6 +57,7 @@ $(DJANGO_SRC)/tests/runtests.py:
 django-suite: venv $(DJANGO_SRC)/tests/runtests.py
 	$(PY) tools/django_suite.py $(DJANGO_SRC)/tests $(DJANGO_SUITE_LABELS) --parallel 2
 	ASYNC_APP_SYNC_FAST_PATH=0 $(PY) tools/django_suite.py $(DJANGO_SRC)/tests $(DJANGO_SUITE_LABELS) --parallel 2
+	ASYNC_APP_ALL_OPAQUE=1 $(PY) tools/django_suite.py $(DJANGO_SRC)/tests $(DJANGO_SUITE_LABELS) --parallel 2
 
 # Benchmark (bench/run.py): async_app's worker against gunicorn's sync and
 # gthread workers, wrk as the load generator (Debian's package).
@@ -63,6 +65,7 @@ bench: venv
 	command -v wrk >/dev/null 2>&1 || { apt-get update && apt-get install -y wrk; }
 	$(PY) -c "import uvloop" 2>/dev/null || $(PY) -m pip install -q uvloop
 	$(PY) -m bench.run
+	$(PY) -m bench.inprocess
 
 # The pytest suite on every Python 3.7-3.13 (.venv-3.X each) and a smoke
 # subset of Django 1.11's own suite on 3.11 and 3.13 under the compat layer.

@@ -30,17 +30,15 @@ from django.core.handlers.base import BaseHandler
 from django.core.handlers.exception import convert_exception_to_response
 from django.http.response import HttpResponseBase
 from django.urls import ResolverMatch, get_resolver, get_urlconf, set_urlconf
-from django.utils.functional import LazyObject, SimpleLazyObject, empty
 from django.utils.module_loading import import_string
 from django_wsgi.handler import DjangoApplication
 
 from . import exception
 from .exception import call_with_exception, convert_exception
 from .middleware import AsyncGetResponse, GetResponse, build_async_chain, catching, on_loop_pipeline
-from .modes import NATIVE, Runner, has_coroutine_hooks, is_async_view, is_coroutine_function, middleware_mode
-from .modes import wants_async_get_response
+from .modes import Runner, has_coroutine_hooks, is_async_view, is_coroutine_function, middleware_mode
+from .modes import ViewAwaitedOnLoop, load_lazy_request_state, wants_async_get_response
 from .resolving import ResolvedPaths
-from .sync import run_coroutine
 
 __all__ = ["AsyncBaseHandler"]
 
@@ -347,8 +345,8 @@ class AsyncBaseHandler(DjangoApplication):
         """
         if is_async_view(view):
             exception.check_atomic_requests(view)
-            return _ViewAwaitedOnLoop(view)
-        return _ViewAwaitedOnLoop(super().make_view_atomic(view))
+            return ViewAwaitedOnLoop(view)
+        return ViewAwaitedOnLoop(super().make_view_atomic(view))
 
     # the common case, fused: one segment of MiddlewareMixin around the view --
 
@@ -427,65 +425,3 @@ class _FusedLayer:
     async def __call__(self, request):
         request, response = await self.handler._run_fused(self.segment, request)
         return response
-
-
-class _ViewAwaitedOnLoop:
-    """A view for the sync chain; an awaitable result is awaited on the loop.
-
-    Makes a wrongly judged view (a plain function returning a coroutine) and
-    a coroutine view reached through ``request.urlconf`` work, at the cost of
-    holding the thread while the coroutine runs on the loop.
-    """
-
-    __slots__ = ("view",)
-
-    def __init__(self, view):
-        self.view = view
-
-    def __call__(self, request, *args, **kwargs):
-        if is_async_view(self.view):
-            load_lazy_request_state(request)
-        response = self.view(request, *args, **kwargs)
-        while inspect.isawaitable(response):
-            response = run_coroutine(_awaited(response))
-        if is_coroutine_function(getattr(response, "render", None)):
-            response.render = functools.partial(_render_awaited_on_loop, response, response.render)
-        return response
-
-
-async def _awaited(awaitable):
-    return await awaitable
-
-
-def _render_awaited_on_loop(response, async_render):
-    """An ``async def render()`` called by Django's sync ``_get_response``: awaited on the loop."""
-    del response.render  # the class's own again (responses get pickled by the cache middleware)
-    return run_coroutine(_awaited(async_render()))
-
-
-def load_lazy_request_state(request):
-    """Load ``request.session`` and ``request.user`` now, as sync code.
-
-    Both hit the database lazily, on first use; a coroutine view (or a
-    ``login_required`` around one) using them on the event loop would trip
-    the database guard. Loading is not using: the session's ``accessed`` flag
-    (which makes SessionMiddleware add ``Vary: Cookie``) is set only when the
-    view or a later hook really touches the session or the user, as before.
-    """
-    session = getattr(request, "session", None)
-    accessed = getattr(session, "accessed", None)
-    if accessed is None or getattr(session, "session_key", None) is None:
-        return  # without a session key, neither loads anything from the database
-    user = getattr(request, "user", None)
-    if isinstance(user, LazyObject) and user._wrapped is empty:
-        user._setup()
-        request.user = SimpleLazyObject(functools.partial(_touch_session, session, user._wrapped))
-    if hasattr(session, "_get_session"):
-        session._get_session()
-    session.accessed = accessed
-
-
-def _touch_session(session, value):
-    """Mark the session used, as evaluating ``request.user`` would, and return ``value``."""
-    session.accessed = True
-    return value

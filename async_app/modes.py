@@ -8,6 +8,9 @@ This module is async_app's counterpart, for the coroutine pipeline:
 * :func:`middleware_mode` decides how a middleware instance runs
   (:data:`HOOKS`, :data:`ASYNC_HOOKS`, :data:`NATIVE` or :data:`OPAQUE`),
   honouring Django 3.1's ``sync_capable``/``async_capable`` flags.
+* :class:`ViewAwaitedOnLoop` is how Django's sync chain calls a view: an
+  awaitable it returns (a coroutine view reached through ``request.urlconf``)
+  is awaited on the loop.
 * :class:`Runner` runs the pipeline's sync code where the settings say:
   on the loop as sync code (the default) or in the bridge pool
   (``ASYNC_APP_MIDDLEWARE_IN_THREADS``); opaque middleware on a greenlet
@@ -22,11 +25,12 @@ import inspect
 from django.core import signals
 from django.http.response import HttpResponseBase
 from django.utils.deprecation import MiddlewareMixin
+from django.utils.functional import LazyObject, SimpleLazyObject, empty
 
 from . import db
 from .exception import convert_exception
 from .greenlet_bridge import run_in_greenlet
-from .sync import bridge_executor, call_here, is_inline, run_sync, view_executor
+from .sync import bridge_executor, call_here, is_inline, run_coroutine, run_sync, view_executor
 
 __all__ = [
     "ASYNC_HOOKS",
@@ -34,8 +38,10 @@ __all__ = [
     "NATIVE",
     "OPAQUE",
     "Runner",
+    "ViewAwaitedOnLoop",
     "is_async_view",
     "is_coroutine_function",
+    "load_lazy_request_state",
     "middleware_mode",
     "wants_async_get_response",
 ]
@@ -232,11 +238,15 @@ class Runner:
             return None
         loop = asyncio.get_event_loop()
 
+        def finish_on_loop(future):
+            try:
+                loop.call_soon_threadsafe(call_here, self._finish_orphan, future)
+            except RuntimeError:  # the loop is closed (worker exit): finish here
+                self._finish_orphan(future)
+
         def on_orphan(future):
             state.finish_delegated = True
-            future.add_done_callback(
-                lambda done: loop.call_soon_threadsafe(call_here, self._finish_orphan, done)
-            )
+            future.add_done_callback(finish_on_loop)
 
         return on_orphan
 
@@ -251,3 +261,65 @@ class Runner:
             result.close()  # fires request_finished
         else:
             signals.request_finished.send(sender=self.sender)
+
+
+class ViewAwaitedOnLoop:
+    """A view for the sync chain; an awaitable result is awaited on the loop.
+
+    Makes a wrongly judged view (a plain function returning a coroutine) and
+    a coroutine view reached through ``request.urlconf`` work, at the cost of
+    holding the thread while the coroutine runs on the loop.
+    """
+
+    __slots__ = ("view",)
+
+    def __init__(self, view):
+        self.view = view
+
+    def __call__(self, request, *args, **kwargs):
+        if is_async_view(self.view):
+            load_lazy_request_state(request)
+        response = self.view(request, *args, **kwargs)
+        while inspect.isawaitable(response):
+            response = run_coroutine(_awaited(response))
+        if is_coroutine_function(getattr(response, "render", None)):
+            response.render = functools.partial(_render_awaited_on_loop, response, response.render)
+        return response
+
+
+async def _awaited(awaitable):
+    return await awaitable
+
+
+def _render_awaited_on_loop(response, async_render):
+    """An ``async def render()`` called by Django's sync ``_get_response``: awaited on the loop."""
+    del response.render  # the class's own again (responses get pickled by the cache middleware)
+    return run_coroutine(_awaited(async_render()))
+
+
+def load_lazy_request_state(request):
+    """Load ``request.session`` and ``request.user`` now, as sync code.
+
+    Both hit the database lazily, on first use; a coroutine view (or a
+    ``login_required`` around one) using them on the event loop would trip
+    the database guard. Loading is not using: the session's ``accessed`` flag
+    (which makes SessionMiddleware add ``Vary: Cookie``) is set only when the
+    view or a later hook really touches the session or the user, as before.
+    """
+    session = getattr(request, "session", None)
+    accessed = getattr(session, "accessed", None)
+    if accessed is None or getattr(session, "session_key", None) is None:
+        return  # without a session key, neither loads anything from the database
+    user = getattr(request, "user", None)
+    if isinstance(user, LazyObject) and user._wrapped is empty:
+        user._setup()
+        request.user = SimpleLazyObject(functools.partial(_touch_session, session, user._wrapped))
+    if hasattr(session, "_get_session"):
+        session._get_session()
+    session.accessed = accessed
+
+
+def _touch_session(session, value):
+    """Mark the session used, as evaluating ``request.user`` would, and return ``value``."""
+    session.accessed = True
+    return value

@@ -14,15 +14,24 @@ Printed: requests/s, p50/p99 latency, socket errors and non-2xx responses,
 and the ratio to gthread, for a trivial view (``delay=0``) and a view waiting
 100 ms at 500 and 1000 concurrent connections; then the targets.
 
+Then the pipeline's own rows (``pipeline``): under AiohttpWorker, with the
+same seven middleware, the coroutine hello against the sync hello, and the
+coroutine hello with one function-style middleware added
+(``bench/middleware.py``) against the plain one; ``BENCH_REPEATS`` (default
+3) rounds in which the three servers take turns, each ratio computed within
+a round, printed as median [min-max]. ``python -m bench.inprocess`` measures
+the same without a server.
+
 Environment: ``BENCH_DURATION`` (seconds per measurement, default 10),
 ``BENCH_WARMUP`` (default 2), ``BENCH_ONLY`` (comma-separated scenario keys:
-trivial, io500, io1000).
+trivial, io500, io1000, pipeline), ``BENCH_REPEATS``.
 """
 import os
 import re
 import resource
 import shutil
 import signal
+import statistics
 import socket
 import subprocess
 import sys
@@ -46,6 +55,11 @@ SERVERS = [
     ("async_app_uvloop", "async_app AiohttpUVLoopWorker, coroutine view", {
         "worker_class": "async_app.worker.AiohttpUVLoopWorker",
         "wsgi_app": "bench.wsgi_async:application",
+        "threads": 32,
+    }, "/hello/"),
+    ("async_app_function", "async_app AiohttpWorker, coroutine view, +function mw", {
+        "worker_class": "async_app.worker.AiohttpWorker",
+        "wsgi_app": "bench.wsgi_async_function:application",
         "threads": 32,
     }, "/hello/"),
     ("sync", "gunicorn sync, sync view", {
@@ -257,6 +271,9 @@ def main():
         print()
         results[key] = rows
 
+    if not only or "pipeline" in only:
+        results["pipeline"] = pipeline_rows(servers, duration, warmup)
+
     print("Targets (one worker each, same run):")
     for worker_key in ("async_app", "async_app_uvloop"):
         name = servers[worker_key][0].split(",")[0]
@@ -272,6 +289,84 @@ def main():
             print("  %s: 100 ms view at 1000 connections >= 10x gthread, no socket errors: "
                   "%.2fx, %d errors  %s" % (name, ratio, errors,
                                              "MET" if ratio >= 10 and not errors else "MISSED"))
+    if "pipeline" in results:
+        for label, ratios, target in results["pipeline"]:
+            print("  %s >= %.2f: %s  %s" % (label, target, spread(ratios),
+                                          "MET" if statistics.median(ratios) >= target else "MISSED"))
+
+
+PIPELINE_CONNECTIONS = 64
+PIPELINE_RATIOS = [
+    # label, numerator server, denominator server, target
+    ("coroutine hello / sync hello", "async_app", "async_app_sync", 1.0),
+    ("coroutine hello + function middleware / coroutine hello", "async_app_function", "async_app", 0.9),
+]
+
+
+def spread(values):
+    return "%.2f [%.2f-%.2f]" % (statistics.median(values), min(values), max(values))
+
+
+def worker_cpu_seconds(master_pid):
+    """CPU time (user + system) used so far by the children of ``master_pid`` (Linux /proc)."""
+    total = 0.0
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % name) as f:
+                fields = f.read().rsplit(") ", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == master_pid:
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def measure_once(settings, path, duration, warmup):
+    """One server, one wrk run: its result plus ``cpu_rps``, requests per CPU-second of the worker."""
+    server = Server(settings)
+    try:
+        server.wait_ready(path)
+        url = "http://127.0.0.1:%d%s" % (server.port, path)
+        if warmup:
+            wrk(url, 20, warmup)
+            time.sleep(0.5)
+        cpu = worker_cpu_seconds(server.proc.pid)
+        result = wrk(url, PIPELINE_CONNECTIONS, duration)
+        cpu = worker_cpu_seconds(server.proc.pid) - cpu
+        result["cpu_rps"] = result["requests"] / cpu if cpu > 0 else 0.0
+        return result
+    finally:
+        server.stop()
+
+
+def pipeline_rows(servers, duration, warmup):
+    """The pipeline's rows: servers take turns in each round; ratios within a round."""
+    repeats = int(os.environ.get("BENCH_REPEATS", "3"))
+    keys = ["async_app_sync", "async_app", "async_app_function"]
+    measured = {key: [] for key in keys}
+    print("pipeline: trivial view, %d connections, %d rounds (delay=0); req/s, and requests per"
+          " CPU-second of the worker (what a worker with a CPU to itself would serve):"
+          % (PIPELINE_CONNECTIONS, repeats))
+    for _ in range(repeats):
+        for key in keys:
+            _, settings, path = servers[key]
+            measured[key].append(measure_once(settings, path + "?delay=0", duration, warmup))
+    for key in keys:
+        print("  %-56s %s req/s, %s req/CPU-s" % (
+            servers[key][0], spread([m["rps"] for m in measured[key]]),
+            spread([m["cpu_rps"] for m in measured[key]])))
+    rows = []
+    for label, numerator, denominator, target in PIPELINE_RATIOS:
+        for unit in ("rps", "cpu_rps"):
+            ratios = [n[unit] / d[unit] for n, d in zip(measured[numerator], measured[denominator])
+                      if d[unit]]
+            name = "%s (%s)" % (label, "req/s" if unit == "rps" else "req/CPU-s")
+            print("  %-56s %s" % (name, spread(ratios or [0.0])))
+            rows.append((name, ratios or [0.0], target))
+    print()
+    return rows
 
 
 if __name__ == "__main__":

@@ -1,33 +1,51 @@
 """The coroutine pipeline under a real gunicorn: disconnects, ``request.urlconf``, async render.
 
-One server per middleware stack (tests/apps/pipeline_settings.py): the usual
-``MiddlewareMixin`` seven (fused), plus a function-style middleware (on the
-greenlet bridge), that in the bridge pool (``ASYNC_APP_MIDDLEWARE_IN_THREADS``),
-and the same classes as ``MIDDLEWARE_CLASSES``.
+One server, four middleware stacks (tests/apps/pipeline_settings.py; a
+request's ``X-Stack`` header picks one): the usual ``MiddlewareMixin`` seven
+(fused), plus a function-style middleware (on the greenlet bridge), that in
+the bridge pool (``ASYNC_APP_MIDDLEWARE_IN_THREADS``), and the same classes as
+``MIDDLEWARE_CLASSES``.
 """
 import os
 import time
-from urllib.request import urlopen
+from urllib.request import Request, urlopen
 
 import pytest
 
 from tests.gunicorn_fixture import GunicornServer
 
-STACKS = os.environ.get("PIPELINE_STACKS", "mixins,function,function-threads,legacy").split(",")
+STACKS = ["mixins", "function", "function-threads", "legacy"]
 
 
-@pytest.fixture(scope="module", params=STACKS)
-def server(request, tmp_path_factory):
+class StackServer:
+    """The one server, as seen by requests for one stack (an ``X-Stack`` header)."""
+
+    def __init__(self, server, stack):
+        self.server = server
+        self.stack = stack
+        self.env = server.env
+
+    def connect(self):
+        return self.server.connect()
+
+    def request(self, path):
+        return Request(self.server.url(path), headers={"X-Stack": self.stack})
+
+
+@pytest.fixture(scope="module")
+def gunicorn(tmp_path_factory):
     events_path = os.path.join(str(tmp_path_factory.mktemp("pipeline")), "events.txt")
     server = GunicornServer(
-        "tests.apps.pipeline_wsgi:application",
-        threads=4,
-        env={"WORKER_APPS_EVENTS": events_path, "PIPELINE_MIDDLEWARE": request.param},
+        "tests.apps.pipeline_wsgi:application", threads=4, env={"WORKER_APPS_EVENTS": events_path}
     )
-    server.stack = request.param
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(params=STACKS)
+def server(request, gunicorn):
+    return StackServer(gunicorn, request.param)
 
 
 def events(server):
@@ -60,16 +78,19 @@ def settled(server):
 
 
 def get(server, path):
-    with urlopen(server.url(path), timeout=10) as response:
+    with urlopen(server.request(path), timeout=10) as response:
         return response.status, dict(response.headers), response.read().decode()
 
 
 def disconnect_during(server, path, name):
-    """Request ``path``, hang up 0.7 s in; return the events that request added."""
+    """Request ``path``, hang up once the view runs; return the events that request added."""
+    name = "%s-%s" % (name, server.stack)
     before = settled(server)
     sock = server.connect()
-    sock.sendall(b"GET " + path.encode() + b"?s=10&name=" + name.encode() + b" HTTP/1.1\r\nHost: x\r\n\r\n")
-    time.sleep(0.7)
+    head = "GET %s?s=10&name=%s HTTP/1.1\r\nHost: x\r\nX-Stack: %s\r\n\r\n" % (path, name, server.stack)
+    sock.sendall(head.encode())
+    assert wait_for(lambda: "entered-" + name in events(server), timeout=5), events(server)[before:]
+    time.sleep(0.1)  # the view is in its sleep
     sock.close()
     assert wait_for(lambda: "finally-" + name in events(server), timeout=5), events(server)[before:]
     wait_for(lambda: len(signals_of(events(server)[before:])) >= 2, timeout=3)
@@ -88,12 +109,12 @@ def assert_cancelled_and_finished_once(log, name):
 
 def test_disconnect_cancels_a_coroutine_view(server):
     log = disconnect_during(server, "/async-cancel/", "plain")
-    assert_cancelled_and_finished_once(log, "plain")
+    assert_cancelled_and_finished_once(log, "plain-" + server.stack)
 
 
 def test_disconnect_cancels_a_coroutine_view_routed_by_request_urlconf(server):
     log = disconnect_during(server, "/routed/cancel/", "routed")
-    assert_cancelled_and_finished_once(log, "routed")
+    assert_cancelled_and_finished_once(log, "routed-" + server.stack)
 
 
 @pytest.mark.parametrize("path", ["/async-render/", "/routed/render/"])

@@ -1,12 +1,12 @@
 """Django settings for tests/test_core.py: a 2017 project's usual middleware stack.
 
-``$PIPELINE_MIDDLEWARE`` picks the stack: ``mixins`` (the seven usual
-``MiddlewareMixin`` middleware plus a routing one), ``function`` (the same
-plus one function-style middleware), ``function-threads`` (that, with
-``ASYNC_APP_MIDDLEWARE_IN_THREADS``) or ``legacy`` (the same classes as
+``STACKS`` are the middleware settings of each stack the tests serve (see
+tests/apps/pipeline_wsgi.py): ``mixins`` (the seven usual ``MiddlewareMixin``
+middleware plus a routing one), ``function`` (the same plus one
+function-style middleware), ``function-threads`` (that, with
+``ASYNC_APP_MIDDLEWARE_IN_THREADS``) and ``legacy`` (the same classes as
 ``MIDDLEWARE_CLASSES``). Sessions live in signed cookies: no database.
 """
-import os
 
 SECRET_KEY = "pipeline-tests-not-secret"
 DEBUG = False
@@ -35,12 +35,12 @@ USUAL_MIDDLEWARE = [
     "tests.apps.pipeline_middleware.RoutingMiddleware",
 ]
 
-_STACK = os.environ.get("PIPELINE_MIDDLEWARE", "mixins")
-if _STACK == "legacy":
-    MIDDLEWARE = None
-    MIDDLEWARE_CLASSES = USUAL_MIDDLEWARE
-elif _STACK == "mixins":
-    MIDDLEWARE = USUAL_MIDDLEWARE
-else:
-    MIDDLEWARE = USUAL_MIDDLEWARE[:3] + ["tests.apps.pipeline_middleware.stamp_middleware"] + USUAL_MIDDLEWARE[3:]
-ASYNC_APP_MIDDLEWARE_IN_THREADS = _STACK == "function-threads"
+WITH_FUNCTION = USUAL_MIDDLEWARE[:3] + ["tests.apps.pipeline_middleware.stamp_middleware"] + USUAL_MIDDLEWARE[3:]
+MIDDLEWARE = USUAL_MIDDLEWARE
+
+STACKS = {
+    "mixins": {"MIDDLEWARE": USUAL_MIDDLEWARE},
+    "function": {"MIDDLEWARE": WITH_FUNCTION},
+    "function-threads": {"MIDDLEWARE": WITH_FUNCTION, "ASYNC_APP_MIDDLEWARE_IN_THREADS": True},
+    "legacy": {"MIDDLEWARE": None, "MIDDLEWARE_CLASSES": USUAL_MIDDLEWARE},
+}

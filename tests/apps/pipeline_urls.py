@@ -12,6 +12,7 @@ from tests.apps.worker_apps import record
 async def async_cancel(request):
     """Sleep ``s`` seconds; record whether the sleep was cancelled."""
     name = request.GET.get("name", "x")
+    record("entered-%s" % name)
     try:
         await asyncio.sleep(float(request.GET.get("s", "1")))
     except asyncio.CancelledError:

@@ -1,7 +1,7 @@
 """The view-side toolkit in use: the examples of docs/views.md ("Writing coroutine views").
 
 Every code block of that page is copied verbatim from this module
-(tests/test_readme_examples.py checks it), and the tests exercise these views
+(tests/test_docs.py checks it), and the tests exercise these views
 under the test clients and a real gunicorn.
 
 ``Group`` stands in for "a model of yours": it is one of Django's own.

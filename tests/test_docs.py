@@ -1,7 +1,10 @@
-"""docs/views.md and docs/testing.md: their code is the tested code, their claims hold.
+"""docs/: every python block is tested code, and the claims hold.
 
-The view examples are served by the other toolkit tests (test_db, test_tasks,
-test_http, test_testing_client); the test examples are the tests below.
+Each block is found verbatim in tested code (the view examples are served by
+the toolkit tests: test_db, test_tasks, test_http, test_testing_client; the
+pipeline's by test_core; the test examples are the tests below), or is a
+configuration snippet (``# <file> (...)`` first) whose settings have those
+values in that file.
 """
 import inspect
 import os
@@ -18,6 +21,7 @@ from django.test import TestCase
 from async_app import database_sync_to_async
 from async_app.tasks import wait_spawned
 from async_app.testing import AsyncClient, async_test
+from tests.apps import pipeline_middleware
 from tests.django_project import toolkit_views
 from tests.gunicorn_fixture import ROOT
 from tests.toolkit_fixtures import db, gunicorn_server, server_db, toolkit_server  # noqa: F401
@@ -25,21 +29,49 @@ from tests.toolkit_fixtures import db, gunicorn_server, server_db, toolkit_serve
 pytest_plugins = ["async_app.testing.pytest_plugin"]
 
 
-def readme_section_code_blocks():
-    """The python blocks of docs/views.md and of docs/testing.md's "Testing coroutine views"."""
-    with open(os.path.join(ROOT, "docs", "views.md")) as f:
-        text = f.read()
-    with open(os.path.join(ROOT, "docs", "testing.md")) as f:
-        text += f.read().split("\n## Testing coroutine views\n", 1)[1]
-    return re.findall(r"```python\n(.*?)```", text, re.S)
+DOCS = os.path.join(ROOT, "docs")
+
+# Where docs examples come from: each python block is found verbatim in one of these.
+TESTED_SOURCES = [toolkit_views, pipeline_middleware]
 
 
-def test_every_readme_example_is_tested_code():
-    sources = inspect.getsource(toolkit_views) + inspect.getsource(sys.modules[__name__])
-    blocks = readme_section_code_blocks()
-    assert len(blocks) >= 9
-    for block in blocks:
-        assert block in sources, "docs example not found verbatim in the tested code:\n" + block
+def python_blocks():
+    """``(page, block)`` for every python block of every docs/ page."""
+    blocks = []
+    for name in sorted(os.listdir(DOCS)):
+        if name.endswith(".md"):
+            with open(os.path.join(DOCS, name)) as f:
+                blocks += [(name, block) for block in re.findall(r"```python\n(.*?)```", f.read(), re.S)]
+    return blocks
+
+
+CONFIG_SNIPPET = re.compile(r"# (\S+) \(")
+
+
+def test_every_docs_example_is_tested_code():
+    sources = "".join(inspect.getsource(module) for module in TESTED_SOURCES)
+    sources += inspect.getsource(sys.modules[__name__])
+    blocks = python_blocks()
+    assert len(blocks) >= 12
+    pages = {page for page, _ in blocks}
+    assert {"views.md", "testing.md", "pipeline.md", "worker.md"} <= pages
+    for page, block in blocks:
+        config = CONFIG_SNIPPET.match(block)
+        if config:
+            assert_matches_config_file(block, config.group(1))
+        else:
+            assert block in sources, "%s example not found verbatim in the tested code:\n%s" % (page, block)
+
+
+def assert_matches_config_file(block, path):
+    """A configuration snippet: each setting it shows has that value in the real file."""
+    shown, real = {}, {}
+    exec(compile(block, "<docs snippet>", "exec"), shown)
+    with open(os.path.join(ROOT, path)) as f:
+        exec(compile(f.read(), path, "exec"), real)
+    for name, value in shown.items():
+        if not name.startswith("__"):
+            assert real.get(name) == value, "%s: %s is %r, the docs say %r" % (path, name, real.get(name), value)
 
 
 # -- the docs' test examples ---------------------------------------------------------
