@@ -21,7 +21,8 @@ from django.test import TestCase
 from async_app import database_sync_to_async
 from async_app.tasks import wait_spawned
 from async_app.testing import AsyncClient, async_test
-from tests.apps import pipeline_middleware
+from tests import test_pubsub, test_shutdown, test_testing_websocket
+from tests.apps import pipeline_middleware, websocket_urls
 from tests.django_project import toolkit_views
 from tests.gunicorn_fixture import ROOT
 from tests.toolkit_fixtures import db, gunicorn_server, server_db, toolkit_server  # noqa: F401
@@ -32,7 +33,8 @@ pytest_plugins = ["async_app.testing.pytest_plugin"]
 DOCS = os.path.join(ROOT, "docs")
 
 # Where docs examples come from: each python block is found verbatim in one of these.
-TESTED_SOURCES = [toolkit_views, pipeline_middleware]
+TESTED_SOURCES = [toolkit_views, pipeline_middleware, websocket_urls, test_testing_websocket,
+                  test_pubsub, test_shutdown]
 
 
 def python_blocks():
