@@ -684,6 +684,9 @@ LIVE_STATE = """(() => ({
     reason="the browser test runs on Python 3.11 (CI's `make test`, installing chromium if "
     "missing) and on other Pythons where chromium is installed",
 )
+# Chromium with two browser contexts and gunicorn: on CI's budget, `make test`
+# (3.11) and the matrix's cluster Python (3.7) run it.
+@pytest.mark.cluster
 def test_browser_two_pages_edit_a_caption_live(montage_server, tmp_path):
     """Two people (two browser contexts, two sessions) on one photo page see each other live."""
     chromium = ensure_chromium()

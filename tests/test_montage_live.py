@@ -15,6 +15,9 @@ import pytest
 
 from tests.test_montage import MontageServer, http_session, png_bytes, run, upload
 
+# Two gunicorn masters and Redis: `make test` (3.11) and the matrix's 3.7 run it.
+pytestmark = pytest.mark.cluster
+
 
 @pytest.fixture
 def two_masters(tmp_path, redis_server):

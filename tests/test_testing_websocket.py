@@ -1,12 +1,7 @@
 """AsyncClient.websocket: WebSocket views driven in-process, through the real pipeline.
 
-Also checks that docs/websockets.md's code is tested code.
+docs/websockets.md's examples are checked verbatim by tests/test_docs.py.
 """
-import inspect
-import os
-import re
-import sys
-
 import pytest
 from django.contrib.auth.models import User
 from django.test.utils import override_settings
@@ -15,7 +10,6 @@ from async_app import database_sync_to_async, shutdown
 from async_app.testing import AsyncClient, WebSocketRefused
 from async_app.websocket import WebSocketClosed
 from tests.apps import websocket_urls
-from tests.gunicorn_fixture import ROOT
 from tests.toolkit_fixtures import db  # noqa: F401
 
 pytest_plugins = ["async_app.testing.pytest_plugin"]
@@ -155,11 +149,3 @@ async def test_chat_answers_in_capitals(db):
         await ws.send_text("hi")
         assert await ws.receive_text() == "HI"
 
-
-def test_every_docs_example_is_tested_code():
-    with open(os.path.join(ROOT, "docs", "websockets.md")) as f:
-        blocks = re.findall(r"```python\n(.*?)```", f.read(), re.S)
-    sources = inspect.getsource(websocket_urls) + inspect.getsource(sys.modules[__name__])
-    assert len(blocks) >= 2
-    for block in blocks:
-        assert block in sources, "docs example not found verbatim in the tested code:\n" + block
