@@ -117,6 +117,8 @@ def main(argv):
         django_smoke.main(argv[:2] + ["--settings=" + SETTINGS_MODULE] + argv[2:])
     finally:
         if os.getpid() == parent:  # not in a forked test worker
+            if server.dir and os.path.exists(os.path.join(server.data_dir, "postmaster.pid")):
+                server.running = True  # interrupted inside start(): stop it all the same
             server.stop(remove=True)
             shutil.rmtree(settings_dir, ignore_errors=True)
 

@@ -254,5 +254,5 @@ for v in $PYTHONS; do
     skipped=$((skipped + s))
 done
 [ "$status" = 0 ] || echo "matrix FAILED: logs in $LOGDIR/"
-echo "matrix: $passed passed, $failed failed, $skipped skipped"
+[ -z "$PYTHONS" ] || echo "matrix: $passed passed, $failed failed, $skipped skipped"
 exit $status

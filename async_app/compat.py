@@ -71,6 +71,9 @@ find_module()-only path-entry finders   3.12+      ``PathFinder`` calls ``find_s
 modules, ``set_cookie(expires=dt)``                modules get a ``datetime`` stand-in with
                                                    warning-free equivalents
 ``glob.glob1`` in the file cache        3.12+      deprecated (3.13); same semantics, no warning
+``override_settings`` warning's         3.12+      ``Signal.send``'s comprehension is inlined
+stacklevel (``django.test.signals``)               (PEP 709): one frame fewer, the warning
+                                                   pointed into unittest, not the caller
 ``asyncio.coroutine``                   3.11+      removed; restored (also as
                                                    ``asyncio.coroutines.coroutine``) so legacy
                                                    ``@asyncio.coroutine`` views still work
@@ -731,6 +734,34 @@ def _patch_django_filebased_cache(filebased):
 
 
 # --------------------------------------------------------------------------
+# 3.12: inlined comprehensions (PEP 709) and override_settings' warning
+# --------------------------------------------------------------------------
+
+def _patch_django_test_signals(signals):
+    import warnings
+
+    original = signals.complex_setting_changed
+    if getattr(original, _ROLE, None) == "override-warning-stacklevel":
+        return
+
+    def complex_setting_changed(**kwargs):
+        """Django 1.11's warning for overriding a complex setting, pointing at the caller.
+
+        Django counts 6 frames up to the ``override_settings`` line; one of
+        them was ``Signal.send``'s list comprehension, which Python 3.12
+        inlines (PEP 709), so the warning landed in unittest instead.
+        """
+        if kwargs["enter"] and kwargs["setting"] in signals.COMPLEX_OVERRIDE_SETTINGS:
+            warnings.warn("Overriding setting %s can lead to unexpected behavior."
+                          % kwargs["setting"], stacklevel=5)
+
+    complex_setting_changed._async_app_compat_role = "override-warning-stacklevel"
+    signals.setting_changed.disconnect(original)
+    signals.setting_changed.connect(complex_setting_changed)
+    signals.complex_setting_changed = complex_setting_changed
+
+
+# --------------------------------------------------------------------------
 # 3.12: smtplib keyfile/certfile
 # --------------------------------------------------------------------------
 
@@ -975,6 +1006,8 @@ def apply():
         _when_imported("django.http.response", "datetime-utc", _patch_set_cookie)
         _when_imported("django.core.cache.backends.filebased", "glob-glob1",
                        _patch_django_filebased_cache)
+        _when_imported("django.test.signals", "override-warning-stacklevel",
+                       _patch_django_test_signals)
         _when_imported("smtplib", "smtplib-keyfile", _patch_smtplib)
         _when_imported("django.test.runner", "remote-test-result-duration",
                        _patch_django_test_runner)

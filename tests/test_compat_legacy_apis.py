@@ -191,3 +191,21 @@ def test_set_cookie_with_datetime_expires_warns_nothing():
     assert cookies[2]["max-age"] == 0
     assert response.cookies["s"]["expires"] == "Thu, 01 Jan 2037 00:00:00 GMT"
     assert response.cookies["s"]["max-age"] == ""
+
+
+def test_override_settings_warning_points_at_the_caller():
+    """Django's warning for a complex setting names the override_settings line (PEP 709)."""
+    from django.test import signals
+    from django.test.utils import override_settings
+
+    signals.COMPLEX_OVERRIDE_SETTINGS.add("COMPAT_TEST_WARN")
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with override_settings(COMPAT_TEST_WARN="x"):
+                pass
+    finally:
+        signals.COMPLEX_OVERRIDE_SETTINGS.discard("COMPAT_TEST_WARN")
+    assert [str(w.message) for w in caught] == [
+        "Overriding setting COMPAT_TEST_WARN can lead to unexpected behavior."]
+    assert os.path.splitext(caught[0].filename)[0] == os.path.splitext(__file__)[0]
