@@ -563,7 +563,10 @@ class AiohttpWorker(base.Worker):
         finally:
             conn.busy = False
             conn.idle_since = loop.time()
-            if not self.alive:
+            # A response that went out promising keep-alive before we were
+            # told to stop leaves an idle connection, which _shutdown treats
+            # as the others: a request already on its way is still answered.
+            if not self.alive and not resp.keep_alive:
                 conn.close()
             if body is not None:
                 body.close()
