@@ -295,6 +295,12 @@ def report(figures, checks, out=sys.stdout):
             out.write("worker %d idle fds: before %s, after %s\n" % (
                 pid, _fds_text(before["fds"]) if before else "-",
                 _fds_text(idle["after"][pid]["fds"])))
+            sb, sa = idle["stats_before"].get(pid), idle["stats_after"].get(pid)
+            if sb and sa:
+                out.write("worker %d idle Python heap: gc-tracked objects %d -> %d, "
+                          "pymalloc blocks %d -> %d\n" % (
+                              pid, sb["gc_objects"], sa["gc_objects"],
+                              sb["allocated_blocks"], sa["allocated_blocks"]))
     for name in ("kill_worker", "sighup", "database_outage"):
         if name in figures:
             out.write("\n== %s\n" % name)
