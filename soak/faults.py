@@ -111,7 +111,8 @@ async def kill_worker(server, live_pids, users=12, settle=2.0):
          len(victim_users) == len(set(victim_users)) and all(r.end >= t_kill for r in on_victim),
          "%d lost on %d connections" % (len(on_victim), len(pinned))),
         ("kill -9: the arbiter replaced the worker and it serves", first is not None,
-         "first response from the new worker after %s ms" % figures["replacement_first_response_ms"]),
+         "first response from the new worker after %s ms"
+         % figures["replacement_first_response_ms"]),
     ]
     return figures, checks
 
@@ -149,7 +150,8 @@ async def reload_workers(server, live_pids, workers, users=12, settle=2.0):
         "errors": sorted({r.detail for r in failed})[:4],
     }
     checks = [
-        ("SIGHUP: zero failed requests", not failed, "%d of %d failed" % (len(failed), len(records))),
+        ("SIGHUP: zero failed requests", not failed,
+         "%d of %d failed" % (len(failed), len(records))),
         ("SIGHUP: every old worker exited, the new ones serve",
          done is not None and served_new is not None,
          "old workers gone after %s ms" % figures["old_workers_gone_ms"]),

@@ -9,7 +9,7 @@ connections to the database's port), ``listen`` (listening sockets),
 import os
 import time
 
-__all__ = ["Sampler", "sample", "rss_growth"]
+__all__ = ["Sampler", "sample", "rss_growth", "rss_trend"]
 
 
 def _status(pid):
@@ -119,3 +119,26 @@ def rss_growth(series, window):
     last = sorted(r["rss_kb"] for t, r in series if t >= t1 - window)
     start_kb, end_kb = first[len(first) // 2], last[len(last) // 2]
     return start_kb, end_kb, 100.0 * (end_kb - start_kb) / start_kb
+
+
+def rss_trend(series):
+    """RSS growth of one worker after warm-up from a least-squares line, in percent.
+
+    The line through every (time, RSS) reading of ``series`` is what a leak
+    looks like, whatever the noise of single readings (a 3 MiB upload in
+    flight moves RSS by several percent): returns ``(start_kb, end_kb,
+    percent)``, the line's values at the first and last reading.
+    """
+    if len(series) < 2:
+        return None
+    ts = [t for t, r in series]
+    ys = [r["rss_kb"] for t, r in series]
+    n = float(len(ts))
+    mean_t, mean_y = sum(ts) / n, sum(ys) / n
+    var_t = sum((t - mean_t) ** 2 for t in ts)
+    if not var_t:
+        return None
+    slope = sum((t - mean_t) * (y - mean_y) for t, y in zip(ts, ys)) / var_t
+    start_kb = mean_y + slope * (ts[0] - mean_t)
+    end_kb = mean_y + slope * (ts[-1] - mean_t)
+    return int(start_kb), int(end_kb), 100.0 * (end_kb - start_kb) / start_kb

@@ -133,6 +133,15 @@ def test_rss_growth_compares_medians_of_the_first_and_last_windows():
     assert start < end and pct > 5
 
 
+def test_rss_trend_sees_a_slow_leak_through_noise_and_no_leak_in_noise():
+    noise = [0, 9000, -4000, 6000, -8000, 3000]
+    flat = [(t, {"rss_kb": 100000 + noise[t % 6]}) for t in range(240)]
+    assert abs(probe.rss_trend(flat)[2]) < 1
+    leaking = [(t, {"rss_kb": 100000 + noise[t % 6] + 40 * t}) for t in range(240)]
+    start, end, pct = probe.rss_trend(leaking)
+    assert 8 < pct < 11
+
+
 def test_sample_of_a_gone_process_is_none():
     assert probe.sample(2 ** 22 + 12345, 1, 2) is None
 
@@ -144,7 +153,8 @@ def test_percentile_nearest_rank():
 
 def test_log_errors_names_each_traceback_and_error_line():
     log = "\n".join([
-        "[2026-01-01 00:00:00 +0000] [1] [ERROR] Worker (pid:123) was sent SIGKILL! Perhaps out of memory?",
+        "[2026-01-01 00:00:00 +0000] [1] [ERROR] Worker (pid:123) was sent SIGKILL! "
+        "Perhaps out of memory?",
         "Traceback (most recent call last):",
         '  File "x.py", line 1, in <module>',
         "psycopg2.OperationalError: connection refused",

@@ -958,3 +958,27 @@ def test_repeated_sigterm_lets_an_exiting_worker_finish_its_sync_view(gunicorn_s
     assert wait_for(lambda: not pid_alive(old[0]), timeout=15)
     assert "was sent SIGTERM" not in server.log()
     assert time.monotonic() - started > 2.0  # it waited for the view
+
+
+def test_sigterm_during_a_keepalive_response_keeps_the_connection_for_the_next_request(
+    gunicorn_server
+):
+    # Found by the soak's SIGHUP fault (docs/soak.md): a response whose head
+    # already promised keep-alive when SIGTERM came was followed by an
+    # immediate close, so the client's next request (already on its way) got
+    # a reset. The connection must get the same grace as an idle one.
+    server = gunicorn_server(APPS + ":coro_app", keepalive=5)
+    sock = server.connect()
+    f = sock.makefile("rb")
+    sock.sendall(b"GET /aiter?n=3&delay=0.5 HTTP/1.1\r\nHost: x\r\n\r\n")
+    time.sleep(0.8)  # the head and the first chunk are out
+    server.signal(signal.SIGTERM)
+    resp, body = read_response(f)
+    assert (resp.status, body) == (200, b"async 0\nasync 1\nasync 2\n")
+    assert resp.getheader("Connection") != "close"
+    sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    resp, body = read_response(f)
+    assert (resp.status, body) == (200, b"hello coro")
+    assert resp.getheader("Connection") == "close"
+    sock.close()
+    assert server.proc.wait(8) == 0

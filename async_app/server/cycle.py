@@ -216,7 +216,11 @@ class RequestCycle:
                 self.upgrade.detach()
             conn.busy = False
             conn.idle_since = loop.time()
-            if not worker.alive:
+            # A response that went out promising keep-alive before we were
+            # told to stop leaves an idle connection, which the worker's
+            # shutdown treats as the others: a request already on its way is
+            # still answered.
+            if not worker.alive and not resp.keep_alive:
                 conn.close()
             if body is not None and not self.input_left:
                 body.close()
