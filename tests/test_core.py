@@ -137,3 +137,54 @@ def test_every_request_signals_on_one_thread_with_the_application_as_sender(serv
     (_, started_by, started_in), (_, finished_by, finished_in) = signals_of(events(server)[before:])
     assert started_by == finished_by == "AsyncDjangoApplication"
     assert started_in == finished_in
+
+
+class NeitherSyncNorAsync:
+    """A middleware that declares it can run neither way (Django 3.1 refuses it)."""
+
+    sync_capable = False
+    async_capable = False
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+
+class SyncOnly:
+    """A middleware with Django's default flags: sync only."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+
+def test_load_middleware_refuses_a_middleware_that_is_neither_sync_nor_async():
+    from django.test import override_settings
+
+    from async_app.handler import AsyncDjangoApplication
+
+    path = __name__ + ".NeitherSyncNorAsync"
+    with override_settings(MIDDLEWARE=[path]):
+        with pytest.raises(RuntimeError) as raised:
+            AsyncDjangoApplication()
+    assert str(raised.value) == (
+        "Middleware %s must have at least one of sync_capable/async_capable set to True." % path
+    )
+
+
+def test_load_middleware_says_where_it_adapts_a_sync_middleware_under_debug(caplog):
+    import logging
+
+    from django.test import override_settings
+
+    from async_app.handler import AsyncDjangoApplication
+
+    path = __name__ + ".SyncOnly"
+    with override_settings(MIDDLEWARE=[path], DEBUG=True):
+        with caplog.at_level(logging.DEBUG, logger="django.request"):
+            AsyncDjangoApplication()
+    assert "Asynchronous handler adapted for middleware %s." % path in caplog.messages

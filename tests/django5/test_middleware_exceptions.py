@@ -10,6 +10,10 @@ import unittest
 from django.core.exceptions import MiddlewareNotUsed
 from django.test import SimpleTestCase, override_settings
 
+# django_wsgi builds a stock handler (loading MIDDLEWARE) when first imported:
+# import it now, not inside a test's assertLogs.
+import async_app.handler  # noqa: E402,F401
+
 
 class MyMiddleware:
     def __init__(self, get_response):
@@ -39,8 +43,6 @@ class MiddlewareNotUsedTests(SimpleTestCase):
             "tests.django5.test_middleware_exceptions.MyMiddleware",
         ]
     )
-    # Expected to fail (async_app's pipeline/test client, not a backport): the pipeline does not log Django's "Asynchronous handler adapted for middleware ..." debug line.
-    @unittest.expectedFailure
     async def test_async_and_sync_middleware_chain_async_call(self):
         with self.assertLogs("django.request", "DEBUG") as cm:
             response = await self.async_client.get("/middleware_exceptions/view/")
@@ -102,7 +104,9 @@ class MiddlewareSyncAsyncTests(SimpleTestCase):
             "tests.django5.mwexc.middleware.NotSyncOrAsyncMiddleware",
         ]
     )
-    # Expected to fail (async_app's pipeline/test client, not a backport): the pipeline's load_middleware does not refuse a middleware with neither sync_capable nor async_capable.
+    # Expected to fail (Django 1.11's stock sync test client, not a backport): its
+    # BaseHandler.load_middleware does not refuse a middleware with neither
+    # sync_capable nor async_capable; async_app's pipeline does (test_backports).
     @unittest.expectedFailure
     def test_not_sync_or_async_middleware(self):
         msg = (
@@ -118,8 +122,6 @@ class MiddlewareSyncAsyncTests(SimpleTestCase):
             "tests.django5.mwexc.middleware.PaymentMiddleware",
         ]
     )
-    # Expected to fail (async_app's pipeline/test client, not a backport): the pipeline does not log Django's "Asynchronous handler adapted for middleware ..." debug line.
-    @unittest.expectedFailure
     async def test_sync_middleware_async(self):
         with self.assertLogs("django.request", "DEBUG") as cm:
             response = await self.async_client.get("/middleware_exceptions/view/")
