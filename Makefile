@@ -32,7 +32,13 @@ services:
 		DEBIAN_FRONTEND=noninteractive apt-get update -q && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql redis-server; }
 
-test: venv chromium services
+# One linter configuration (ruff.toml): pyflakes, syntax errors, `class X:`
+# and `super()`; `make test` runs it first.
+.PHONY: lint
+lint: venv
+	$(VENV)/bin/ruff check .
+
+test: venv chromium services lint
 	$(PY) -m pytest
 
 run: venv

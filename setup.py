@@ -100,6 +100,8 @@ setup(
             # async_app.pubsub's Redis backend (tests/test_pubsub.py)
             "redis>=4.2",
             "pytest",
+            # make lint (ruff.toml)
+            "ruff",
             "Pillow",
             # so the AiohttpUVLoopWorker tests run on every Python
             "uvloop",

@@ -102,7 +102,7 @@ __all__ = ["apply", "coroutine"]
 # post-import hooks
 # --------------------------------------------------------------------------
 
-class _PostImportFinder(object):
+class _PostImportFinder:
     """Meta-path finder that runs patch functions right after given modules execute.
 
     It only answers for module names with registered hooks: it asks the finders
@@ -147,7 +147,7 @@ class _PostImportFinder(object):
         return spec
 
 
-class _PostImportLoader(object):
+class _PostImportLoader:
     """Loader wrapper: execute the module with the real loader, then run the hooks."""
 
     def __init__(self, loader, hooks):
@@ -337,7 +337,7 @@ def _compile_hoisted(pattern, flags=0):
     return _HoistedPattern(re.compile(_hoist_global_flags(pattern), flags), pattern)
 
 
-class _HoistedPattern(object):
+class _HoistedPattern:
     """A compiled pattern whose global flags were moved to the front.
 
     ``pattern`` stays the text as written: Django's resolver slices and
@@ -379,7 +379,7 @@ class _HoistedPattern(object):
         return _compile_hoisted, (self.pattern, self._compiled.flags)
 
 
-class _GlobalFlagsRe(object):
+class _GlobalFlagsRe:
     """Stand-in for ``re`` inside ``django.urls.resolvers``: hoists global flags."""
 
     _async_app_compat_role = "url-regex-flags"
@@ -467,7 +467,7 @@ def _patch_url_validator(validators):
 # 3.12: find_module()-only meta-path finders (six)
 # --------------------------------------------------------------------------
 
-class _FindModuleFallbackFinder(object):
+class _FindModuleFallbackFinder:
     """Last meta-path finder: asks find_module()-only finders, as Python < 3.12 did.
 
     Python 3.12 skips meta-path finders without ``find_spec()``. Django's
@@ -501,7 +501,7 @@ def _install_find_module_fallback():
 # 3.12: find_module()-only path-entry finders (sys.path_hooks), zipimporter
 # --------------------------------------------------------------------------
 
-class _FindModulePathEntryFinder(object):
+class _FindModulePathEntryFinder:
     """Gives a find_module()/find_loader()-only path-entry finder ``find_spec()``.
 
     Python 3.12's ``PathFinder`` calls ``find_spec()`` on every path-entry
@@ -584,7 +584,7 @@ def _patch_zipimport(zipimport):
 # 3.12: datetime.utcnow()/utcfromtimestamp() and glob.glob1 in Django
 # --------------------------------------------------------------------------
 
-class _UTCDatetimeClass(object):
+class _UTCDatetimeClass:
     """Stand-in for the ``datetime`` class in a Django module.
 
     ``utcnow()`` and ``utcfromtimestamp()`` warn on 3.12+ (and are slated for
@@ -626,7 +626,7 @@ class _UTCDatetimeClass(object):
         return self._cls.fromtimestamp(timestamp, datetime.timezone.utc).replace(tzinfo=None)
 
 
-class _UTCDatetimeModule(object):
+class _UTCDatetimeModule:
     """Stand-in for the ``datetime`` module in a Django module: its ``datetime`` is a
     :class:`_UTCDatetimeClass`."""
 
@@ -711,7 +711,7 @@ def _glob1(dirname, pattern):
     return fnmatch.filter(names, pattern)
 
 
-class _Glob1Module(object):
+class _Glob1Module:
     """Stand-in for ``glob`` in Django's file-based cache: a ``glob1`` that does not warn."""
 
     _async_app_compat_role = "glob-glob1"

@@ -19,7 +19,7 @@ __all__ = ["ContextLocal", "install"]
 _UNSET = object()
 
 
-class ContextLocal(object):
+class ContextLocal:
     """A drop-in for ``threading.local()`` whose attributes live in contextvars."""
 
     __slots__ = ("_vars", "_lock", "_name")

@@ -42,34 +42,34 @@ class RecordingResult(unittest.TextTestResult):
     """A text result that also remembers every test's outcome."""
 
     def __init__(self, *args, **kwargs):
-        super(RecordingResult, self).__init__(*args, **kwargs)
+        super().__init__(*args, **kwargs)
         self.outcomes = {}
 
     def _record(self, test, outcome, detail=""):
         self.outcomes[test.id()] = {"outcome": outcome, "detail": detail}
 
     def addSuccess(self, test):
-        super(RecordingResult, self).addSuccess(test)
+        super().addSuccess(test)
         self._record(test, "passed")
 
     def addFailure(self, test, err):
-        super(RecordingResult, self).addFailure(test, err)
+        super().addFailure(test, err)
         self._record(test, "failed", self.failures[-1][1])
 
     def addError(self, test, err):
-        super(RecordingResult, self).addError(test, err)
+        super().addError(test, err)
         self._record(test, "error", self.errors[-1][1])
 
     def addSkip(self, test, reason):
-        super(RecordingResult, self).addSkip(test, reason)
+        super().addSkip(test, reason)
         self._record(test, "skipped", reason)
 
     def addExpectedFailure(self, test, err):
-        super(RecordingResult, self).addExpectedFailure(test, err)
+        super().addExpectedFailure(test, err)
         self._record(test, "expected failure")
 
     def addUnexpectedSuccess(self, test):
-        super(RecordingResult, self).addUnexpectedSuccess(test)
+        super().addUnexpectedSuccess(test)
         self._record(test, "unexpected success")
 
 
@@ -84,19 +84,19 @@ class MontageTestRunner(DiscoverRunner):
             from async_app.testing import AsyncClientHandler
 
             django.test.client.ClientHandler = AsyncClientHandler
-        super(MontageTestRunner, self).setup_test_environment(**kwargs)
+        super().setup_test_environment(**kwargs)
         if self.verbosity >= 1:
             print("montage tests: %s handler" % self.handler)
 
     def build_suite(self, test_labels=None, extra_tests=None, **kwargs):
         """Default to montage's own tests."""
-        return super(MontageTestRunner, self).build_suite(
+        return super().build_suite(
             test_labels or ["montage.photos"], extra_tests, **kwargs
         )
 
     def get_resultclass(self):
         """Record outcomes (Django's --debug-sql result class is not combined with it)."""
-        return super(MontageTestRunner, self).get_resultclass() or RecordingResult
+        return super().get_resultclass() or RecordingResult
 
     def suite_result(self, suite, result, **kwargs):
         """Write the JSON report, then count failures as Django does."""
@@ -109,4 +109,4 @@ class MontageTestRunner(DiscoverRunner):
                     indent=1,
                     sort_keys=True,
                 )
-        return super(MontageTestRunner, self).suite_result(suite, result, **kwargs)
+        return super().suite_result(suite, result, **kwargs)

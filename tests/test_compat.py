@@ -581,7 +581,7 @@ def test_find_module_fallback_adapts_legacy_finders():
     """A meta-path finder with only find_module() works on every Python."""
     import types
 
-    class LegacyFinder(object):
+    class LegacyFinder:
         def find_module(self, fullname, path=None):
             return self if fullname == "_compat_legacy_module" else None
 

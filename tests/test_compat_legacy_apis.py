@@ -37,7 +37,7 @@ def egg(tmp_path):
         sys.modules.pop(name, None)
 
 
-class FindModuleOnlyFinder(object):
+class FindModuleOnlyFinder:
     """A path hook/finder with only the legacy protocol (like Django's TestFinder)."""
 
     def __init__(self, path):
@@ -48,7 +48,7 @@ class FindModuleOnlyFinder(object):
         return None if loader is None else LegacyLoader(loader)
 
 
-class LegacyLoader(object):
+class LegacyLoader:
     def __init__(self, importer):
         self.importer = importer
 

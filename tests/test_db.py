@@ -1,5 +1,4 @@
 """database_sync_to_async and the guard against database access on the event loop."""
-import asyncio
 import threading
 
 import pytest

@@ -16,7 +16,7 @@ from tests.toolkit_fixtures import db, gunicorn_server, server_db, toolkit_serve
 pytest_plugins = ["async_app.testing.pytest_plugin"]
 
 
-class Backend(object):
+class Backend:
     """A JSON service on a loopback port that answers slowly and notes client ports."""
 
     def __init__(self, delay=0.0):

@@ -227,7 +227,7 @@ def test_settings_default_to_sqlite_without_database_url():
 GUNICORN_CONF = "gunicorn.conf.py"
 
 
-class MontageServer(object):
+class MontageServer:
     """``gunicorn -c gunicorn.conf.py`` serving montage with its own database and media."""
 
     def __init__(self, directory, **env):
@@ -464,7 +464,7 @@ def ensure_chromium():
     return CHROMIUM
 
 
-class DevTools(object):
+class DevTools:
     """A minimal Chrome DevTools protocol client over aiohttp's websocket."""
 
     def __init__(self, websocket):

@@ -198,7 +198,7 @@ def test_run_async_fails_a_test_whose_spawned_work_outlives_it(monkeypatch):
         run_async(test_body())
 
 
-class TestAsyncTestDecorator(object):
+class TestAsyncTestDecorator:
     @async_test
     async def test_method_runs_inline_on_the_test_thread(self, db):
         import threading

@@ -41,7 +41,7 @@ def db(django_db):
         transaction.set_rollback(True)
 
 
-class ServerDatabase(object):
+class ServerDatabase:
     """A migrated SQLite file for gunicorn-served tests, read with sqlite3 directly."""
 
     def __init__(self, path):

@@ -12,7 +12,7 @@ from http.cookies import SimpleCookie
 from urllib.parse import urlencode, urlsplit
 
 
-class Response(object):
+class Response:
     """What a WSGI server would have sent: status, headers, body."""
 
     def __init__(self, status, headers, body):
@@ -33,7 +33,7 @@ class Response(object):
         return jar
 
 
-class BaseWSGIClient(object):
+class BaseWSGIClient:
     """Builds environs, keeps cookies; subclasses call the application."""
 
     def __init__(self, application, script_name=""):
@@ -115,7 +115,7 @@ class StockClient(BaseWSGIClient):
         return result["response"]
 
 
-class EventLoopThread(object):
+class EventLoopThread:
     """An event loop running in a daemon thread, for driving coroutine apps."""
 
     def __init__(self):
@@ -136,7 +136,7 @@ class AsyncAppClient(BaseWSGIClient):
     """Awaits a coroutine WSGI application on an event loop, as the worker does."""
 
     def __init__(self, application, loop_thread, script_name=""):
-        super(AsyncAppClient, self).__init__(application, script_name)
+        super().__init__(application, script_name)
         self.loop_thread = loop_thread
 
     async def serve(self, environ):

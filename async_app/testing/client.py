@@ -197,7 +197,7 @@ class AsyncClient(AsyncRequestFactory, Client):
     """
 
     def __init__(self, enforce_csrf_checks=False, **defaults):
-        super(AsyncClient, self).__init__(enforce_csrf_checks=enforce_csrf_checks, **defaults)
+        super().__init__(enforce_csrf_checks=enforce_csrf_checks, **defaults)
         from .handler import AsyncClientHandler
 
         self.handler = AsyncClientHandler(enforce_csrf_checks)

@@ -88,7 +88,8 @@ class AsyncClientHandler(ClientHandler):
 
     async def handle_async(self, environ):
         """``ClientHandler.__call__`` as a coroutine, on the running event loop."""
-        application = self.application
+        if self._application is None:
+            self.load_middleware()  # as ClientHandler: before request_started
         request_started.disconnect(close_old_connections)
         request_started.send(sender=self.__class__, environ=environ)
         request_started.connect(close_old_connections)

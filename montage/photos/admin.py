@@ -57,5 +57,5 @@ class PhotoAdmin(admin.ModelAdmin):
         if form.processed is not None:
             photo.width, photo.height = form.processed.width, form.processed.height
             photo.thumbnail.save("admin-thumb.jpg", ContentFile(form.processed.thumbnail), save=False)
-        super(PhotoAdmin, self).save_model(request, photo, form, change)
+        super().save_model(request, photo, form, change)
         announce_sync(photo.as_event("caption" if change else "upload"))

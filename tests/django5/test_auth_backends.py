@@ -9,7 +9,6 @@ sync behaviour)."""
 from async_app.sync import sync_to_async
 
 from django.contrib.auth import aauthenticate
-from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.hashers import MD5PasswordHasher
 from django.contrib.auth.models import AnonymousUser, Group, Permission, User
 from django.contrib.contenttypes.models import ContentType

@@ -87,7 +87,7 @@ class AsyncHookMiddleware(MiddlewareMixin):
         return response
 
 
-class LegacyRecordingMiddleware(object):
+class LegacyRecordingMiddleware:
     """An old-style MIDDLEWARE_CLASSES middleware."""
 
     def process_request(self, request):

@@ -52,12 +52,12 @@ class MediaTestCase(TestCase):
         cls._media_root = tempfile.mkdtemp(prefix="montage-media-")
         cls._media_override = override_settings(MEDIA_ROOT=cls._media_root)
         cls._media_override.enable()
-        super(MediaTestCase, cls).setUpClass()
+        super().setUpClass()
 
     @classmethod
     def tearDownClass(cls):
         try:
-            super(MediaTestCase, cls).tearDownClass()
+            super().tearDownClass()
         finally:
             cls._media_override.disable()
             shutil.rmtree(cls._media_root, ignore_errors=True)
@@ -74,7 +74,7 @@ def new_loop_run(coro):
     return run_until_complete(coro)
 
 
-class Listener(object):
+class Listener:
     """Subscribe to montage's event channel on a private event loop and collect events.
 
     Usable as a context manager; :meth:`events` runs the loop briefly to

@@ -189,7 +189,7 @@ class EventsViewTests(MediaTestCase):
 
 
 
-class ImageServer(object):
+class ImageServer:
     """A local aiohttp server with images, errors and a slow URL, in a thread."""
 
     BARRIER = 3
@@ -277,13 +277,13 @@ class ImageServer(object):
 class ImportTests(MediaTestCase):
     @classmethod
     def setUpClass(cls):
-        super(ImportTests, cls).setUpClass()
+        super().setUpClass()
         cls.server = ImageServer().start()
 
     @classmethod
     def tearDownClass(cls):
         cls.server.stop()
-        super(ImportTests, cls).tearDownClass()
+        super().tearDownClass()
 
     def post(self, *paths):
         urls = [self.server.url(p) if p.startswith("/") else p for p in paths]
