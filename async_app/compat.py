@@ -738,22 +738,37 @@ def _patch_django_filebased_cache(filebased):
 # --------------------------------------------------------------------------
 
 def _patch_django_test_signals(signals):
+    import os
     import warnings
 
     original = signals.complex_setting_changed
     if getattr(original, _ROLE, None) == "override-warning-stacklevel":
         return
 
+    test_utils = os.path.join("django", "test", "utils.py")
+
+    def caller_stacklevel():
+        # The first frame above override_settings' own (django/test/utils.py).
+        frame, level, seen = sys._getframe(1), 1, False
+        while frame is not None:
+            inside = frame.f_code.co_filename.endswith(test_utils)
+            if seen and not inside:
+                return level
+            seen = seen or inside
+            frame, level = frame.f_back, level + 1
+        return 6
+
     def complex_setting_changed(**kwargs):
         """Django 1.11's warning for overriding a complex setting, pointing at the caller.
 
         Django counts 6 frames up to the ``override_settings`` line; one of
         them was ``Signal.send``'s list comprehension, which Python 3.12
-        inlines (PEP 709), so the warning landed in unittest instead.
+        inlines (PEP 709), so the warning landed in unittest instead. The
+        frames are counted here instead (``Signal.send`` may be wrapped too).
         """
         if kwargs["enter"] and kwargs["setting"] in signals.COMPLEX_OVERRIDE_SETTINGS:
             warnings.warn("Overriding setting %s can lead to unexpected behavior."
-                          % kwargs["setting"], stacklevel=5)
+                          % kwargs["setting"], stacklevel=caller_stacklevel())
 
     complex_setting_changed._async_app_compat_role = "override-warning-stacklevel"
     signals.setting_changed.disconnect(original)
