@@ -113,7 +113,7 @@ matrix:
 # in .ci/matrix.sh.
 PG_PYTHONS ?= 3.7 3.11 3.13
 .PHONY: pg-suite
-pg-suite:
+pg-suite: services
 	MATRIX_PYTHONS= SMOKE_PYTHONS= PG_PYTHONS="$(PG_PYTHONS)" bash .ci/matrix.sh
 
 # The soak and fault suite (soak/, docs/soak.md): a real gunicorn with
