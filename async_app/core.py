@@ -116,10 +116,6 @@ class AsyncBaseHandler(DjangoApplication):
                     "to True." % middleware_path
                 )
             native = wants_async_get_response(factory)
-            if settings.DEBUG and not native and not can_async:
-                # Django 3.1's adapt_method_mode says so when a sync middleware
-                # is put around the async chain (here: as hooks or opaque).
-                logger.debug("Asynchronous handler adapted for middleware %s.", middleware_path)
             get_response = AsyncGetResponse() if native else GetResponse(sync_handler)
             try:
                 middleware = factory(get_response)

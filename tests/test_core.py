@@ -152,16 +152,6 @@ class NeitherSyncNorAsync:
         return self.get_response(request)
 
 
-class SyncOnly:
-    """A middleware with Django's default flags: sync only."""
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        return self.get_response(request)
-
-
 def test_load_middleware_refuses_a_middleware_that_is_neither_sync_nor_async():
     from django.test import override_settings
 
@@ -175,16 +165,3 @@ def test_load_middleware_refuses_a_middleware_that_is_neither_sync_nor_async():
         "Middleware %s must have at least one of sync_capable/async_capable set to True." % path
     )
 
-
-def test_load_middleware_says_where_it_adapts_a_sync_middleware_under_debug(caplog):
-    import logging
-
-    from django.test import override_settings
-
-    from async_app.handler import AsyncDjangoApplication
-
-    path = __name__ + ".SyncOnly"
-    with override_settings(MIDDLEWARE=[path], DEBUG=True):
-        with caplog.at_level(logging.DEBUG, logger="django.request"):
-            AsyncDjangoApplication()
-    assert "Asynchronous handler adapted for middleware %s." % path in caplog.messages
