@@ -108,14 +108,7 @@ class AsyncBaseHandler(DjangoApplication):
         built = []  # innermost first; one instance per middleware
         for middleware_path in reversed(settings.MIDDLEWARE):
             factory = import_string(middleware_path)
-            can_sync = getattr(factory, "sync_capable", True)
-            can_async = getattr(factory, "async_capable", False)
-            if not can_sync and not can_async:
-                raise RuntimeError(
-                    "Middleware %s must have at least one of sync_capable/async_capable set "
-                    "to True." % middleware_path
-                )
-            native = wants_async_get_response(factory)
+            native = wants_async_get_response(factory, middleware_path)
             get_response = AsyncGetResponse() if native else GetResponse(sync_handler)
             try:
                 middleware = factory(get_response)

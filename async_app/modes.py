@@ -120,15 +120,23 @@ def _judge_view(view, method):
     return False
 
 
-def wants_async_get_response(factory):
+def wants_async_get_response(factory, path=None):
     """Whether a middleware factory is handed a coroutine ``get_response``.
 
     Django 3.1's rule: async-capable and not sync-capable
     (``async_only_middleware``); also a class whose ``__call__`` is a
     coroutine function. A middleware capable of both gets the sync
     ``get_response``, since its instance also serves Django's sync chain.
+    One capable of neither is refused, as Django 3.1 refuses it.
     """
-    if getattr(factory, "async_capable", False) and not getattr(factory, "sync_capable", True):
+    can_sync = getattr(factory, "sync_capable", True)
+    can_async = getattr(factory, "async_capable", False)
+    if not can_sync and not can_async:
+        raise RuntimeError(
+            "Middleware %s must have at least one of sync_capable/async_capable set to True."
+            % (path or getattr(factory, "__qualname__", factory))
+        )
+    if can_async and not can_sync:
         return True
     call = getattr(factory, "__call__", None) if isinstance(factory, type) else None
     return is_coroutine_function(call)
