@@ -16,6 +16,7 @@ Importing this module sets Django up (as ``get_wsgi_application`` does), so
 """
 import asyncio
 import functools
+import io
 
 import django
 from django.apps import apps
@@ -28,6 +29,7 @@ from django.core.handlers.base import BaseHandler  # noqa: E402
 from django.core.handlers.wsgi import get_path_info, get_script_name  # noqa: E402
 from django.urls import set_script_prefix  # noqa: E402
 from django.utils.encoding import force_str  # noqa: E402
+from django_wsgi.handler import DjangoWSGIRequest  # noqa: E402
 
 from . import db, locals as context_locals, streaming  # noqa: E402
 from .core import AsyncBaseHandler  # noqa: E402
@@ -109,7 +111,8 @@ class AsyncDjangoApplication(AsyncBaseHandler):
         return self._start_response(response, environ, start_response)
 
     def _make_request(self, environ):
-        _declare_seekable_input(environ)
+        if issubclass(self.request_class, DjangoWSGIRequest):
+            _declare_seekable_input(environ)
         return self.request_class(environ)
 
     def _respond_sync(self, environ):
@@ -153,14 +156,26 @@ def _declare_seekable_input(environ):
 
     ``DjangoWSGIRequest`` makes the body seekable, copying ``wsgi.input``
     unless ``webob.is_body_seekable`` says it is. The worker hands over an
-    in-memory or spooled body at offset 0 with its ``CONTENT_LENGTH``.
+    in-memory or spooled body at offset 0, with its ``CONTENT_LENGTH`` when
+    it has one. Without one, the environ is left as WebOb's copy would leave
+    it: ``CONTENT_LENGTH`` is the body's size (``"0"`` for a body it would
+    not read).
     """
     stream = environ.get("wsgi.input")
-    if "webob.is_body_seekable" in environ or "CONTENT_LENGTH" not in environ:
+    if "webob.is_body_seekable" in environ:
         return
     seekable = getattr(stream, "seekable", None)
-    if seekable is not None and seekable() and stream.tell() == 0:
-        environ["webob.is_body_seekable"] = True
+    if seekable is None or not seekable() or stream.tell() != 0:
+        return
+    if "CONTENT_LENGTH" not in environ:
+        if environ.get("wsgi.input_terminated", environ.get("webob.is_body_readable", False)):
+            size = stream.seek(0, io.SEEK_END)
+            stream.seek(0)
+        else:
+            environ["wsgi.input"] = io.BytesIO()
+            size = 0
+        environ["CONTENT_LENGTH"] = str(size)
+    environ["webob.is_body_seekable"] = True
 
 
 class _Closer:

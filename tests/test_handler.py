@@ -7,6 +7,7 @@ the view is the same. Coroutine views (``/async/...``) must answer exactly as
 their sync twins (``/sync/...``) do under the stock handler.
 """
 import asyncio
+import io
 import json
 import re
 import threading
@@ -437,3 +438,52 @@ def test_cancelled_request_cancels_the_coroutine_view_below_a_function_middlewar
             return left
 
         assert loop_thread.run(cancel_midway()) == []
+
+
+def _body_environ(body, **extra):
+    environ = {
+        "REQUEST_METHOD": "POST", "PATH_INFO": "/", "SCRIPT_NAME": "", "QUERY_STRING": "",
+        "SERVER_NAME": "testserver", "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1",
+        "wsgi.url_scheme": "http", "wsgi.input": body, "wsgi.errors": io.StringIO(),
+    }
+    environ.update(extra)
+    return environ
+
+
+class _Unseekable(io.RawIOBase):
+    def __init__(self, data):
+        self._data = io.BytesIO(data)
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        return self._data.readinto(buffer)
+
+
+# name -> (wsgi.input factory, extra environ): what the worker and other servers hand over.
+BODY_CASES = {
+    "no body, input terminated (the worker's GET)": (lambda: io.BytesIO(), {"wsgi.input_terminated": True}),
+    "no Content-Length, input terminated": (lambda: io.BytesIO(b"a=1"), {"wsgi.input_terminated": True}),
+    "no Content-Length, not terminated": (lambda: io.BytesIO(b"a=1"), {}),
+    "Content-Length": (lambda: io.BytesIO(b"a=1&b=2"), {"CONTENT_LENGTH": "7"}),
+    "Content-Length, unseekable input": (lambda: _Unseekable(b"a=1&b=2"), {"CONTENT_LENGTH": "7"}),
+    "already declared seekable": (lambda: io.BytesIO(b"a=1"), {"CONTENT_LENGTH": "3", "webob.is_body_seekable": True}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BODY_CASES))
+def test_request_body_and_meta_as_django_wsgi_leaves_them(name):
+    """The pipeline's shortcut leaves body and META as django-wsgi's WebOb copy does."""
+    from django_wsgi.handler import DjangoWSGIRequest
+
+    make_input, extra = BODY_CASES[name]
+    content_type = {"CONTENT_TYPE": "application/x-www-form-urlencoded"}
+    theirs = DjangoWSGIRequest(_body_environ(make_input(), **dict(extra, **content_type)))
+    ours = AsyncDjangoApplication()._make_request(_body_environ(make_input(), **dict(extra, **content_type)))
+    assert type(ours) is DjangoWSGIRequest
+    assert ours.META.get("CONTENT_LENGTH") == theirs.META.get("CONTENT_LENGTH")
+    assert ours.META.get("webob.is_body_seekable") == theirs.META.get("webob.is_body_seekable")
+    assert ours.body == theirs.body
+    assert ours.POST.dict() == theirs.POST.dict()
+    assert ours.webob.body == theirs.webob.body

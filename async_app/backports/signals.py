@@ -112,12 +112,21 @@ def install_signal(dispatcher):
     sync_send = Signal.send
     sync_send_robust = Signal.send_robust
 
-    no_receivers = dispatcher.NO_RECEIVERS
+    sync_connect = Signal.connect
+
+    def connect(self, receiver, sender=None, weak=True, dispatch_uid=None):
+        if iscoroutinefunction(receiver):
+            # Until then send() is Django 1.11's own, at its own cost.
+            self._async_receivers_connected = True
+        return sync_connect(self, receiver, sender, weak, dispatch_uid)
+
+    connect.__name__ = "connect"
+    connect.__doc__ = sync_connect.__doc__
 
     def with_async_receivers(sync_method, robust):
         def method(self, sender, **named):
-            if not self.receivers or self.sender_receivers_cache.get(sender) is no_receivers:
-                return []
+            if not self.__dict__.get("_async_receivers_connected"):
+                return sync_method(self, sender, **named)
             receivers = self._live_receivers(sender)
             async_receivers = [r for r in receivers if iscoroutinefunction(r)]
             if async_receivers:
@@ -133,6 +142,7 @@ def install_signal(dispatcher):
         method.__doc__ = sync_method.__doc__
         return method
 
+    Signal.connect = connect
     Signal.send = with_async_receivers(sync_send, robust=False)
     Signal.send_robust = with_async_receivers(sync_send_robust, robust=True)
     Signal.asend = asend
