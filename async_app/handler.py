@@ -100,7 +100,10 @@ class AsyncDjangoApplication(AsyncBaseHandler):
         request_state.set(state)
         call_here(signals.request_started.send, sender=self.__class__, environ=environ)
         try:
-            if self.runs_sync(get_path_info(environ), environ.get("REQUEST_METHOD")):
+            path_info = environ.get("PATH_INFO", "/")
+            if not path_info.isascii():
+                path_info = get_path_info(environ)  # the UTF-8 in the latin-1 string
+            if self.runs_sync(path_info, environ.get("REQUEST_METHOD")):
                 response = await self._runner.run_in_view_pool(self._respond_sync, environ)
             else:
                 request, response = await self.get_response_on_loop(None, self._make_request, environ)
