@@ -199,6 +199,9 @@ def main(argv=None):
     if rows:
         tables += ["Goals (ratios within a round; MET/MISSED by the req/s median):", "",
                    report.goal_table(rounds, rows), ""]
+    if rounds and "django" in rounds[0]:
+        tables += ["The floor (floor req/s = 1e6 / (Django µs + aiohttp µs)):", "",
+                   report.floor_table(rounds), ""]
     if keys:
         tables += ["Measurements (median [min-max] over the rounds):", "",
                    report.measurement_table(rounds, keys), ""]

@@ -52,6 +52,9 @@ def test_floor_is_django_in_process_plus_bare_aiohttp():
     rps, cpu = rows.side_values(round_, "floor_seven")
     assert rps == pytest.approx(1e6 / 140.0)
     assert cpu == pytest.approx(1e6 / 120.0)
+    table = report.floor_table([round_])
+    assert "| 40 [40-40] (CPU 20 [20-20]) |" in table
+    assert "7 middleware (CPU) | 100 [100-100] | 7143 [7143-7143] (8333 [8333-8333]) |" in table
 
 
 def test_ratios_are_computed_within_each_round():
