@@ -23,6 +23,7 @@ def make_handler(delay):
 
 
 async def serve(port, delay):
+    """Serve on 127.0.0.1:``port`` until the process is killed."""
     server = web.Server(make_handler(delay))
     loop = asyncio.get_event_loop()
     await loop.create_server(server, "127.0.0.1", port, backlog=4096)
@@ -30,6 +31,7 @@ async def serve(port, delay):
 
 
 def main():
+    """Command line: PORT [DELAY]."""
     port = int(sys.argv[1])
     delay = float(sys.argv[2]) if len(sys.argv) > 2 else 0.0
     try:

@@ -93,6 +93,7 @@ def measure(seconds):
 
 
 def main():
+    """Command line: SECONDS of CPU per stack; prints the JSON."""
     seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 2.0
     print(json.dumps(measure(seconds)))
 

@@ -60,9 +60,11 @@ class Server:
                                      env=env, stdout=self.log, stderr=subprocess.STDOUT)
 
     def argv(self, argv):
+        """The interpreter's arguments that start the server (subclasses build them)."""
         return argv
 
     def url(self, path):
+        """The server's URL for ``path``."""
         return "http://127.0.0.1:%d%s" % (self.port, path)
 
     def serving_pid(self):
@@ -85,6 +87,7 @@ class Server:
         raise RuntimeError("the server did not start:\n" + open(self.log_path).read())
 
     def stop(self):
+        """SIGTERM (SIGKILL after 15 s), then remove the temporary directory."""
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -104,6 +107,7 @@ class Gunicorn(Server):
         super().__init__(None)
 
     def argv(self, argv):
+        """``-m gunicorn -c`` a config file holding the settings and the port."""
         conf = dict(GUNICORN_SETTINGS, bind=["127.0.0.1:%d" % self.port], **self.settings)
         conf_path = os.path.join(self.dir, "gunicorn_conf.py")
         with open(conf_path, "w") as f:
@@ -112,6 +116,7 @@ class Gunicorn(Server):
         return ["-m", "gunicorn", "-c", conf_path]
 
     def serving_pid(self):
+        """The pid of the one worker."""
         children = child_pids(self.proc.pid)
         if len(children) != 1:
             raise RuntimeError("expected one gunicorn worker, found %r" % children)
@@ -126,6 +131,7 @@ class BareAiohttp(Server):
         super().__init__(None)
 
     def argv(self, argv):
+        """``-m bench.bare_aiohttp PORT DELAY``."""
         return ["-m", "bench.bare_aiohttp", str(self.port), str(self.delay)]
 
 

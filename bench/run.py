@@ -41,6 +41,7 @@ KNOBS = ("BENCH_DURATION", "BENCH_WARMUP", "BENCH_REPEATS", "BENCH_ONLY")
 
 
 def start(key):
+    """Start the server of measurement ``key``."""
     _, kind, settings, _, _ = MEASUREMENTS[key]
     return BareAiohttp(settings) if kind == "bare" else Gunicorn(settings)
 
@@ -167,6 +168,7 @@ def run(only, duration, warmup, repeats, uvloop):
 
 
 def main(argv=None):
+    """Measure, print the tables, and with ``BENCH_DOCS=1`` / ``--docs`` rewrite the page."""
     argv = sys.argv[1:] if argv is None else argv
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed (make bench installs Debian's wrk)")
