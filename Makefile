@@ -92,8 +92,12 @@ drf-suite: $(DRF_SUITE_VENV)/.installed $(DRF_SRC)/tests/conftest.py
 	$(DRF_SUITE_VENV)/bin/python tools/drf_suite.py $(DRF_SRC) -q -W ignore
 	$(DRF_SUITE_VENV)/bin/python tools/drf_suite.py $(DRF_SRC) --coroutine-dispatch -q -W ignore
 
-# Benchmark (bench/run.py): async_app's worker against gunicorn's sync and
-# gthread workers, wrk as the load generator (Debian's package).
+# Benchmark (bench/run.py, docs/benchmarks.md): the floor measured in the
+# same run (Django's stock handler in process + aiohttp's bare server), issue
+# 15's rows as ratios to it, to each other and to gthread, and memory per open
+# connection; wrk as the load generator (Debian's package). BENCH_ONLY,
+# BENCH_DURATION, BENCH_WARMUP, BENCH_REPEATS; BENCH_DOCS=1 rewrites the
+# page's generated section. Then the in-process rows (bench/inprocess.py).
 bench: venv
 	command -v wrk >/dev/null 2>&1 || { apt-get update && apt-get install -y wrk; }
 	$(PY) -c "import uvloop" 2>/dev/null || $(PY) -m pip install -q uvloop

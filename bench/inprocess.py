@@ -4,14 +4,17 @@
 start_response)`` for montage's ``/hello/?delay=0`` (coroutine view) and
 ``/sync-hello/?delay=0`` (its sync twin), behind the benchmark's middleware
 stack (montage's seven ``MiddlewareMixin``), with and without one
-function-style middleware, ``BENCH_CONCURRENCY`` (default 64) requests at a
-time. Rows alternate within each of ``BENCH_REPEATS`` (default 5) repeats;
-printed: requests per CPU-second of the process (median and spread; CPU
-time, so the other load of a shared machine counts little) and the ratios of
-the same run.
+function-style middleware, and the coroutine hello behind ``CommonMiddleware``
+only, ``BENCH_CONCURRENCY`` (default 64) requests at a time; and, as the
+second view of the floor, Django 1.11's stock ``WSGIHandler`` called directly
+for the sync hello behind the same two stacks (``bench/floor.py``, one
+request at a time). Rows alternate within each of ``BENCH_REPEATS`` (default
+5) repeats; printed: requests per CPU-second of the process (median and
+spread; CPU time, so the other load of a shared machine counts little) and
+the ratios of the same run. Against the stock handler there is no goal: no
+server's cost is in either side.
 """
 import asyncio
-import io
 import os
 import statistics
 import sys
@@ -29,43 +32,38 @@ from django.conf import settings  # noqa: E402
 from django.test.utils import override_settings  # noqa: E402
 
 from async_app import AsyncDjangoApplication  # noqa: E402
+from bench import floor  # noqa: E402
 
 FUNCTION_MIDDLEWARE = settings.MIDDLEWARE[:3] + ["bench.middleware.timing_middleware"] + settings.MIDDLEWARE[3:]
 
+COMMON = ["django.middleware.common.CommonMiddleware"]
+
 ROWS = [
     # key, label, path, middleware
+    ("coro_common", "coroutine hello, CommonMiddleware", "/hello/", COMMON),
     ("sync", "sync hello, 7 middleware", "/sync-hello/", settings.MIDDLEWARE),
     ("coro", "coroutine hello, 7 middleware", "/hello/", settings.MIDDLEWARE),
     ("sync_fn", "sync hello, 7 + function middleware", "/sync-hello/", FUNCTION_MIDDLEWARE),
     ("coro_fn", "coroutine hello, 7 + function middleware", "/hello/", FUNCTION_MIDDLEWARE),
 ]
 
+# Django's stock WSGIHandler (bench/floor.py): key, label, middleware
+STOCK_ROWS = [
+    ("stock_common", "Django stock WSGIHandler sync hello, CommonMiddleware", COMMON),
+    ("stock", "Django stock WSGIHandler sync hello, 7 middleware", settings.MIDDLEWARE),
+]
+
 RATIOS = [
-    # label, numerator, denominator, target
+    # label, numerator, denominator, target (None: no goal)
     ("coroutine hello / sync hello", "coro", "sync", 1.0),
     ("coroutine hello + function mw / coroutine hello", "coro_fn", "coro", 0.9),
+    ("coroutine hello / stock handler, CommonMiddleware", "coro_common", "stock_common", None),
+    ("coroutine hello / stock handler, 7 middleware", "coro", "stock", None),
+    ("sync hello / stock handler, 7 middleware", "sync", "stock", None),
 ]
 
 
-def environ_for(path):
-    return {
-        "REQUEST_METHOD": "GET",
-        "PATH_INFO": path,
-        "QUERY_STRING": "delay=0",
-        "SCRIPT_NAME": "",
-        "SERVER_NAME": "127.0.0.1",
-        "SERVER_PORT": "8000",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "HTTP_HOST": "127.0.0.1:8000",
-        "REMOTE_ADDR": "127.0.0.1",
-        "wsgi.input": io.BytesIO(b""),
-        "wsgi.errors": sys.stderr,
-        "wsgi.url_scheme": "http",
-        "wsgi.version": (1, 0),
-        "wsgi.multithread": True,
-        "wsgi.multiprocess": True,
-        "wsgi.run_once": False,
-    }
+environ_for = floor.environ_for
 
 
 def start_response(status, headers, exc_info=None):
@@ -102,11 +100,15 @@ def spread(values):
 
 async def run(seconds, repeats, concurrency):
     apps = applications()
-    rps = {key: [] for key, _, _, _ in ROWS}
+    stock = {key: floor.stock_handler(middleware) for key, _, middleware in STOCK_ROWS}
+    rps = {key: [] for key in list(apps) + list(stock)}
     for _ in range(repeats):
         for key, _, path, _ in ROWS:
             await measure(apps[key], path, seconds / 4.0, concurrency)  # warm-up
             rps[key].append(await measure(apps[key], path, seconds, concurrency))
+        for key, _, _ in STOCK_ROWS:
+            floor.cpu_us_per_request(stock[key], seconds / 4.0)  # warm-up
+            rps[key].append(1e6 / floor.cpu_us_per_request(stock[key], seconds))
     return rps
 
 
@@ -117,8 +119,8 @@ def main():
     print("in-process: %d repeats of %.1f CPU-s per row, %d requests at a time, Python %s"
           % (repeats, seconds, concurrency, sys.version.split()[0]))
     rps = asyncio.run(run(seconds, repeats, concurrency))
-    for key, label, _, _ in ROWS:
-        print("  %-46s %s req/CPU-s" % (label, spread(rps[key])))
+    for key, label in [row[:2] for row in ROWS + STOCK_ROWS]:
+        print("  %-54s %s req/CPU-s" % (label, spread(rps[key])))
     report_ratios(rps)
 
 
@@ -126,8 +128,11 @@ def report_ratios(rps):
     """Print each ratio per repeat (median [min-max]) against its target."""
     for label, numerator, denominator, target in RATIOS:
         ratios = [n / d for n, d in zip(rps[numerator], rps[denominator]) if d]
+        if target is None:
+            print("  %-54s %s  (no goal)" % (label, spread(ratios)))
+            continue
         verdict = "MET" if ratios and statistics.median(ratios) >= target else "MISSED"
-        print("  %-50s %s  (target >= %.2f)  %s" % (label, spread(ratios), target, verdict))
+        print("  %-54s %s  (target >= %.2f)  %s" % (label, spread(ratios), target, verdict))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,121 @@
+"""bench/: wrk's output parsed, the floor's arithmetic, the goal rows, the docs section, the harness."""
+import os
+import time
+
+import pytest
+
+from bench import report, rows
+from bench.harness import BareAiohttp, cpu_seconds, hold_connections, open_fds, parse_wrk, rss_kb
+
+# wrk 4.1's output, as run here against bench/bare_aiohttp.py (plus the two error lines
+# wrk adds when it has errors to report).
+WRK_OUTPUT = """Running 1s test @ http://127.0.0.1:48579/
+  1 threads and 10 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency    11.12ms   15.14ms  72.00ms   85.95%
+    Req/Sec     1.71k     1.10k    3.75k    70.00%
+  Latency Distribution
+     50%    4.82ms
+     75%   12.77ms
+     90%   34.30ms
+     99%     1.07s
+  1696 requests in 1.00s, 273.28KB read
+  Socket errors: connect 0, read 12, write 1, timeout 3
+  Non-2xx or 3xx responses: 5
+Requests/sec:   1693.12
+Transfer/sec:    272.82KB
+"""
+
+
+def test_parse_wrk():
+    result = parse_wrk(WRK_OUTPUT)
+    assert result["rps"] == 1693.12
+    assert result["requests"] == 1696
+    assert result["p50"] == pytest.approx(4.82)
+    assert result["p99"] == pytest.approx(1070.0)
+    assert result["errors"] == 16
+    assert result["non2xx"] == 5
+
+
+def test_parse_wrk_of_a_failed_run_reads_as_nothing_served():
+    result = parse_wrk("unable to connect to 127.0.0.1:1 Connection refused\n")
+    assert result["rps"] == 0.0 and result["requests"] == 0
+
+
+def measurement(rps, cpu_rps):
+    return {"rps": rps, "cpu_rps": cpu_rps, "p99": 1.0, "errors": 0, "non2xx": 0}
+
+
+def test_floor_is_django_in_process_plus_bare_aiohttp():
+    # Django 100 µs + aiohttp 1e6/25000 = 40 µs: 1e6 / 140 µs.
+    round_ = {"django": {"common": 60.0, "seven": 100.0}, "bare": measurement(25000.0, 50000.0)}
+    rps, cpu = rows.side_values(round_, "floor_seven")
+    assert rps == pytest.approx(1e6 / 140.0)
+    assert cpu == pytest.approx(1e6 / 120.0)
+    table = report.floor_table([round_])
+    assert "| 40 [40-40] (CPU 20 [20-20]) |" in table
+    assert "7 middleware (CPU) | 100 [100-100] | 7143 [7143-7143] (8333 [8333-8333]) |" in table
+
+
+def test_ratios_are_computed_within_each_round():
+    row = [r for r in rows.ROWS if r[1].startswith("coroutine hello / sync hello")][0]
+    rounds = [{"seven": measurement(100.0, 300.0), "sync": measurement(200.0, 200.0)},
+              {"seven": measurement(400.0, 300.0), "sync": measurement(100.0, 300.0)}]
+    r = rows.ratios(rounds, row)
+    assert r["ratio"] == [0.5, 4.0]
+    assert r["ratio_cpu"] == [1.5, 1.0]
+    assert rows.spread(r["ratio"]) == "2.25 [0.50-4.00]"
+    assert rows.verdict(r["ratio"], 1.0) == "MET"
+    assert rows.verdict([1.0, 1.0], 1.0) == "MET"
+    assert rows.verdict([1.0, 1.0], 1.0, strict=True) == "MISSED"
+    table = report.goal_table(rounds, [row])
+    assert "| 250 | 150 | 2.25 [0.50-4.00] | 1.25 [1.00-1.50] | >= 1.0 | MET |" in table
+
+
+def test_selection_needs_what_its_rows_compare():
+    keys, selected = rows.selected(["trivial"], uvloop=False)
+    assert keys == ["common", "seven"]
+    assert all("uvloop" not in label for _, label, _, _, _, _ in selected)
+    measurements, floor = rows.needed(selected)
+    assert floor and measurements == ["bare", "common", "seven"]
+    _, with_uvloop = rows.selected(["io1000"], uvloop=True)
+    assert rows.needed(with_uvloop) == (["bare_io", "io", "io_uv"], False)
+    with pytest.raises(ValueError, match="unknown BENCH_ONLY key 'nope'"):
+        rows.selected(["nope"], uvloop=True)
+
+
+def test_every_row_compares_known_sides():
+    for _, _, numerator, denominator, _, _ in rows.ROWS:
+        for side in (numerator, denominator):
+            assert side in rows.MEASUREMENTS or side in rows.FLOORS
+            assert side in rows.ORDER or side in rows.FLOORS
+
+
+def test_docs_section_is_rewritten_between_the_markers():
+    text = "intro\n%s\nold table\n%s\noutro\n" % (report.BEGIN, report.END)
+    new = report.rewrite_section(text, "\nnew table\n")
+    assert new == "intro\n%s\nnew table\n%s\noutro\n" % (report.BEGIN, report.END)
+    with pytest.raises(ValueError):
+        report.rewrite_section("no markers", "x")
+    page = os.path.join(os.path.dirname(os.path.dirname(__file__)), "docs", "benchmarks.md")
+    with open(page) as f:
+        report.rewrite_section(f.read(), "x")  # the page has its markers
+
+
+def test_held_keepalive_connections_stay_open_on_a_real_server():
+    server = BareAiohttp(0.0)
+    try:
+        server.wait_ready("/")
+        pid = server.serving_pid()
+        time.sleep(0.5)  # the server closes wait_ready's connection (as bench/run.py waits)
+        fds, cpu = open_fds(pid), cpu_seconds(pid)
+        held = hold_connections(server.port, "/", 20)
+        try:
+            assert open_fds(pid) - fds == 20
+            assert rss_kb(pid) > 1000
+            assert cpu_seconds(pid) >= cpu
+        finally:
+            for s in held:
+                s.close()
+    finally:
+        server.stop()
