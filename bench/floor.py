@@ -2,12 +2,16 @@
 
 ``python -m bench.floor SECONDS`` prints, as JSON, the CPU microseconds per
 request of ``WSGIHandler()(environ, start_response)`` for the trivial sync
-hello (``/sync-hello/?delay=0``, ``bench/urls.py``), no server and no socket,
+hello (``/trivial-hello/?delay=0``, ``bench/urls.py``: the hello's work
+without its wait), no server and no socket,
 behind ``CommonMiddleware`` only (``common``) and behind montage's seven
 middleware (``seven``, ``bench/settings.py``). One request at a time, the
 response iterated and closed as a WSGI server would; CPU time of the process
 (``time.process_time``), so other load on the machine counts little.
-``bench/run.py`` runs it once per round, pinned to CPU 0 like the servers.
+``bench/run.py`` runs it once per round, pinned to CPU 0 like the servers,
+with ``ASYNC_APP_DJANGO5_API=0``: only the compat layer that lets Django 1.11
+run on this Python, none of the Django 5.2 backports (which wrap, for
+instance, ``Signal.send``).
 """
 import io
 import json
@@ -67,7 +71,7 @@ def stock_handler(middleware):
         return WSGIHandler()
 
 
-def cpu_us_per_request(handler, seconds, path="/sync-hello/"):
+def cpu_us_per_request(handler, seconds, path="/trivial-hello/"):
     """CPU µs per request of ``handler`` over at least ``seconds`` of CPU time."""
     done = 0
     started = time.process_time()

@@ -7,7 +7,7 @@ stack (montage's seven ``MiddlewareMixin``), with and without one
 function-style middleware, and the coroutine hello behind ``CommonMiddleware``
 only, ``BENCH_CONCURRENCY`` (default 64) requests at a time; and, as the
 second view of the floor, Django 1.11's stock ``WSGIHandler`` called directly
-for the sync hello behind the same two stacks (``bench/floor.py``, one
+for the trivial hello (the floor's view) behind the same two stacks (``bench/floor.py``, one
 request at a time). Rows alternate within each of ``BENCH_REPEATS`` (default
 5) repeats; printed: requests per CPU-second of the process (median and
 spread; CPU time, so the other load of a shared machine counts little) and
@@ -49,8 +49,8 @@ ROWS = [
 
 # Django's stock WSGIHandler (bench/floor.py): key, label, middleware
 STOCK_ROWS = [
-    ("stock_common", "Django stock WSGIHandler sync hello, CommonMiddleware", COMMON),
-    ("stock", "Django stock WSGIHandler sync hello, 7 middleware", settings.MIDDLEWARE),
+    ("stock_common", "Django stock WSGIHandler trivial hello, CommonMiddleware", COMMON),
+    ("stock", "Django stock WSGIHandler trivial hello, 7 middleware", settings.MIDDLEWARE),
 ]
 
 RATIOS = [

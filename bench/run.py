@@ -74,7 +74,7 @@ def measure(key, duration, warmup):
 
 def django_floor(seconds):
     """Django's stock handler in process, pinned to CPU 0: ``{stack: CPU µs per request}``."""
-    env = dict(os.environ, PYTHONPATH=ROOT)
+    env = dict(os.environ, PYTHONPATH=ROOT, ASYNC_APP_DJANGO5_API="0")
     out = subprocess.run(pinned(0, [sys.executable, "-m", "bench.floor", str(seconds)]),
                          cwd=ROOT, env=env, stdout=subprocess.PIPE, check=True,
                          universal_newlines=True).stdout
