@@ -2,12 +2,15 @@
 
 ``asend()`` runs the sync receivers together in one view-pool call and the
 ``async def`` receivers concurrently on the loop (``asyncio.gather``).
-``send()``/``send_robust()`` call sync receivers as Django 1.11 does; async
-receivers, which 1.11 would have left as unawaited coroutines, are run after
-them with one ``async_to_sync`` call, as Django 5.0 does.
+``send()``/``send_robust()`` are Django 1.11's own until an ``async def``
+receiver connects to the signal; from then on that signal's call sync
+receivers as Django 1.11 does and run the async ones, which 1.11 would have
+left as unawaited coroutines, after them with one ``async_to_sync`` call, as
+Django 5.0 does.
 """
 import asyncio
 import logging
+import types
 
 from ..sync import run_coroutine
 from .coroutines import iscoroutinefunction, run_in_pool
@@ -114,19 +117,8 @@ def install_signal(dispatcher):
 
     sync_connect = Signal.connect
 
-    def connect(self, receiver, sender=None, weak=True, dispatch_uid=None):
-        if iscoroutinefunction(receiver):
-            # Until then send() is Django 1.11's own, at its own cost.
-            self._async_receivers_connected = True
-        return sync_connect(self, receiver, sender, weak, dispatch_uid)
-
-    connect.__name__ = "connect"
-    connect.__doc__ = sync_connect.__doc__
-
     def with_async_receivers(sync_method, robust):
         def method(self, sender, **named):
-            if not self.__dict__.get("_async_receivers_connected"):
-                return sync_method(self, sender, **named)
             receivers = self._live_receivers(sender)
             async_receivers = [r for r in receivers if iscoroutinefunction(r)]
             if async_receivers:
@@ -142,9 +134,22 @@ def install_signal(dispatcher):
         method.__doc__ = sync_method.__doc__
         return method
 
+    async_send = with_async_receivers(sync_send, robust=False)
+    async_send_robust = with_async_receivers(sync_send_robust, robust=True)
+
+    def connect(self, receiver, sender=None, weak=True, dispatch_uid=None):
+        if (iscoroutinefunction(receiver) and "send" not in self.__dict__
+                and type(self).send is sync_send):  # a subclass's own send() stays its own
+            # From now on this signal's send()/send_robust() also run async
+            # receivers; until then they are Django 1.11's own, at its cost.
+            self.send = types.MethodType(async_send, self)
+            self.send_robust = types.MethodType(async_send_robust, self)
+        return sync_connect(self, receiver, sender, weak, dispatch_uid)
+
+    connect.__name__ = "connect"
+    connect.__doc__ = sync_connect.__doc__
+
     Signal.connect = connect
-    Signal.send = with_async_receivers(sync_send, robust=False)
-    Signal.send_robust = with_async_receivers(sync_send_robust, robust=True)
     Signal.asend = asend
     Signal.asend_robust = asend_robust
     Signal._async_app_backport = True
