@@ -107,9 +107,13 @@ class Connection(web_protocol.RequestHandler):
         As gunicorn does: the complete requests, pipelined ones too, are
         answered, the last one with ``Connection: close``; a request whose
         body stops short gets 400 without reaching the application; an
-        incomplete head (or nothing) closes the connection at once.
+        incomplete head (or nothing) closes the connection at once. TCP does
+        not tell a half-close from a close: once the application runs, the
+        end of the client's bytes means it went away (the application is
+        cancelled), as before.
         """
-        if self._force_close or self._close or self.transport is None:
+        if (self._force_close or self._close or self.transport is None
+                or self.app_task is not None):
             return False
         messages = self._messages
         # aiohttp waits for a request with a _waiter; without one, it is
