@@ -28,6 +28,10 @@ RETRIED_REFUSALS = ("Invalid method encountered", "Data after `Connection: close
                     "Invalid character in chunk extension")
 # The most bytes kept for that second parse (a request head and a small body).
 MAX_REPLAY = 64 * 1024
+# The end of a client's bytes this soon after its last request is a
+# half-close (answered) even once the application runs; later, while the
+# application runs, it is a client that went away (the application is cancelled).
+HALF_CLOSE_WINDOW = 0.01
 
 
 def parser_limits(cfg):
@@ -71,6 +75,7 @@ class Connection(web_protocol.RequestHandler):
         # Framing, None at a request's start, LOST when not followed.
         self.framing = None
         self.last_payload = None  # the body of the last request parsed
+        self.parsed_at = 0.0  # when (loop time)
         self.app_task = None
         # False once a WebSocket on this connection closed cleanly: the view
         # then finishes instead of being cancelled when the socket goes.
@@ -110,10 +115,13 @@ class Connection(web_protocol.RequestHandler):
         incomplete head (or nothing) closes the connection at once. TCP does
         not tell a half-close from a close: once the application runs, the
         end of the client's bytes means it went away (the application is
-        cancelled), as before.
+        cancelled), unless it came within ``HALF_CLOSE_WINDOW`` of the
+        request (a client that sends and shuts down at once).
         """
-        if (self._force_close or self._close or self.transport is None
-                or self.app_task is not None):
+        if self._force_close or self._close or self.transport is None:
+            return False
+        if (self.app_task is not None
+                and self._loop.time() - self.parsed_at > HALF_CLOSE_WINDOW):
             return False
         messages = self._messages
         # aiohttp waits for a request with a _waiter; without one, it is
@@ -188,6 +196,7 @@ class Connection(web_protocol.RequestHandler):
         self._parse(data)
         if len(messages) > before:
             self.last_payload = messages[-1][1]
+            self.parsed_at = self._loop.time()
         new = list(messages)[before:] if len(messages) > before else ()
         if framing is None:
             # Idle, the bytes since then begin a request: one complete head
@@ -246,6 +255,7 @@ class Connection(web_protocol.RequestHandler):
         setattr(self, attr, parser)
         self._lenient = True
         self.last_payload = messages[-1][1]
+        self.parsed_at = self._loop.time()
         self.framing = Framing(self)
         if not self.framing.after_parse(data, 0, messages):
             self.framing = LOST
