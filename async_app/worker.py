@@ -389,6 +389,12 @@ class AiohttpWorker(base.Worker):
             return await cycle.run()
         finally:
             self.in_flight -= 1
+            content = request.content
+            if content.exception() is not None and not content.is_eof():
+                # A body that failed (malformed, timed out, cut short) has
+                # nothing left to read: aiohttp's lingering read would only
+                # raise its error again and log it as unhandled.
+                request.protocol.no_lingering()
 
 
 class AiohttpUVLoopWorker(AiohttpWorker):

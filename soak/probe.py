@@ -1,5 +1,11 @@
 """What a worker process holds, read from ``/proc``: RSS, threads, file descriptors.
 
+RSS is also split by where it lives (:func:`memory`, from ``smaps``): glibc's
+main heap, its other malloc arenas (one per thread that allocates, up to 8 per
+core), thread stacks, other anonymous mappings (pymalloc's arenas and large
+``malloc`` calls, which the kernel merges when adjacent) and files (code and
+libraries).
+
 File descriptors are sorted by what they are, so that a leak shows where it
 is: ``clients`` (TCP connections on the server's port), ``db`` (TCP
 connections to the database's port), ``listen`` (listening sockets),
@@ -9,7 +15,7 @@ connections to the database's port), ``listen`` (listening sockets),
 import os
 import time
 
-__all__ = ["Sampler", "sample", "rss_growth", "rss_trend"]
+__all__ = ["Sampler", "memory", "memory_trend", "sample", "rss_growth", "rss_trend"]
 
 
 def _status(pid):
@@ -68,12 +74,58 @@ def fds(pid, server_port, db_port):
     return counts
 
 
+# glibc reserves each malloc arena other than the main heap as a 64 MiB
+# region aligned on 64 MiB (HEAP_MAX_SIZE on 64-bit).
+_ARENA_ALIGN = 64 * 1024 * 1024
+
+
+def memory(pid):
+    """``pid``'s RSS in kB by region: ``heap``, ``arenas``, ``stacks``,
+    ``anon`` (other anonymous mappings), ``files``; ``n_arenas``: glibc's arenas.
+    """
+    kinds = dict.fromkeys(("heap", "arenas", "stacks", "anon", "files"), 0)
+    n_arenas = 0
+    previous_guard = False
+    with open("/proc/%d/smaps" % pid) as f:
+        kind = None
+        for line in f:
+            first = line.split(None, 1)[0]
+            if "-" in first and not first.endswith(":"):
+                fields = line.split()
+                start, end = (int(x, 16) for x in first.split("-"))
+                perms = fields[1]
+                path = fields[5] if len(fields) > 5 else ""
+                size_kb = (end - start) // 1024
+                guard = perms.startswith("---")
+                if path == "[heap]":
+                    kind = "heap"
+                elif path == "[stack]":
+                    kind = "stacks"
+                elif path.startswith("/"):
+                    kind = "files"
+                elif path or guard:
+                    kind = None  # [vdso], [vvar], guard pages: nothing resident
+                elif start % _ARENA_ALIGN == 0 and size_kb <= _ARENA_ALIGN // 1024:
+                    kind = "arenas"
+                    n_arenas += 1
+                elif previous_guard and size_kb >= 1024 and size_kb % 1024 == 0:
+                    kind = "stacks"  # a thread's stack sits above its guard page
+                else:
+                    kind = "anon"
+                previous_guard = guard
+            elif first == "Rss:" and kind is not None:
+                kinds[kind] += int(line.split()[1])
+    kinds["n_arenas"] = n_arenas
+    return kinds
+
+
 def sample(pid, server_port, db_port):
-    """One reading of ``pid``: ``rss_kb``, ``threads`` and ``fds`` (or None if it is gone)."""
+    """One reading of ``pid``: ``rss_kb``, ``threads``, ``fds`` and ``memory``
+    (or None if it is gone)."""
     try:
         status = _status(pid)
         return {"rss_kb": int(status["VmRSS"].split()[0]), "threads": int(status["Threads"]),
-                "fds": fds(pid, server_port, db_port)}
+                "fds": fds(pid, server_port, db_port), "memory": memory(pid)}
     except (OSError, KeyError, ValueError):
         return None
 
@@ -121,6 +173,32 @@ def rss_growth(series, window):
     return start_kb, end_kb, 100.0 * (end_kb - start_kb) / start_kb
 
 
+def _line(ts, ys):
+    """Least-squares line through ``(ts, ys)``: its values at the first and last ``t``."""
+    n = float(len(ts))
+    mean_t, mean_y = sum(ts) / n, sum(ys) / n
+    var_t = sum((t - mean_t) ** 2 for t in ts)
+    if not var_t:
+        return None
+    slope = sum((t - mean_t) * (y - mean_y) for t, y in zip(ts, ys)) / var_t
+    return mean_y + slope * (ts[0] - mean_t), mean_y + slope * (ts[-1] - mean_t)
+
+
+def memory_trend(series):
+    """The :func:`rss_trend` line of each region of :func:`memory`: {region: (start, end)}."""
+    readings = [(t, r["memory"]) for t, r in series if r.get("memory")]
+    if len(readings) < 2:
+        return None
+    ts = [t for t, m in readings]
+    trend = {}
+    for region in readings[0][1]:
+        line = _line(ts, [m[region] for t, m in readings])
+        if line is None:
+            return None
+        trend[region] = (int(line[0]), int(line[1]))
+    return trend
+
+
 def rss_trend(series):
     """RSS growth of one worker after warm-up from a least-squares line, in percent.
 
@@ -131,14 +209,8 @@ def rss_trend(series):
     """
     if len(series) < 2:
         return None
-    ts = [t for t, r in series]
-    ys = [r["rss_kb"] for t, r in series]
-    n = float(len(ts))
-    mean_t, mean_y = sum(ts) / n, sum(ys) / n
-    var_t = sum((t - mean_t) ** 2 for t in ts)
-    if not var_t:
+    line = _line([t for t, r in series], [r["rss_kb"] for t, r in series])
+    if line is None:
         return None
-    slope = sum((t - mean_t) * (y - mean_y) for t, y in zip(ts, ys)) / var_t
-    start_kb = mean_y + slope * (ts[0] - mean_t)
-    end_kb = mean_y + slope * (ts[-1] - mean_t)
+    start_kb, end_kb = line
     return int(start_kb), int(end_kb), 100.0 * (end_kb - start_kb) / start_kb

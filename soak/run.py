@@ -33,7 +33,7 @@ from tests.services import PostgresServer
 from . import faults
 from .client import Connection
 from .load import KINDS, MIX, HANG_UPS, Load, summarize
-from .probe import Sampler, rss_growth, rss_trend
+from .probe import Sampler, memory_trend, rss_growth, rss_trend
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -112,11 +112,36 @@ class Suite:
                 self.checks.extend(checks)
 
     async def warm_up(self):
-        """Every kind a few times on each of several connections."""
+        """Every kind a few times on each of several connections, then every view thread busy."""
         load = Load("127.0.0.1", self.server.port, seed=1)
         load.start(4 * self.args.workers, dict.fromkeys(KINDS, 1), time.monotonic() + 3, think=0)
         await load.wait()
         self.hang_ups_waiting += sum(r.kind == "gone_waiting" for r in load.records)
+        await self.saturate()
+
+    async def saturate(self, rounds=10):
+        """Keep every view thread of every worker busy at once until no worker grows a thread.
+
+        The view pool starts its threads on demand, and each thread gets a
+        glibc malloc arena of its own when it first allocates: a less busy
+        worker that only reaches its full pool minutes into the soak grows by
+        10-15% then, with a flat Python heap (docs/soak.md). Warming up to
+        that steady state first makes the RSS baseline honest.
+        """
+        n = (self.args.threads + 4) * self.args.workers
+        last = None
+        for _ in range(rounds):
+            conns = [Connection("127.0.0.1", self.server.port) for _ in range(n)]
+            try:
+                await asyncio.gather(*(c.request("GET", "/sync/?delay=0.3") for c in conns),
+                                     return_exceptions=True)
+            finally:
+                for conn in conns:
+                    conn.close()
+            threads = {pid: r["threads"] for pid, r in self.sampler.take().items()}
+            if threads == last:
+                break
+            last = threads
 
     async def idle_reading(self):
         """Each worker's reading once idle keep-alive connections have timed out."""
@@ -177,8 +202,14 @@ class Suite:
                 "fds_max": max(r["fds"]["total"] for t, r in everything),
                 "client_fds_max": max(r["fds"]["clients"] for t, r in everything),
                 "threads_max": max(r["threads"] for t, r in everything),
+                "threads_after_warmup": series[0][1]["threads"] if series else None,
+                "arenas_after_warmup": series[0][1]["memory"]["n_arenas"] if series else None,
+                "arenas_max": max(r["memory"]["n_arenas"] for t, r in everything),
                 "readings": len(everything),
                 "rss_series_kb": [(round(t - t0), r["rss_kb"]) for t, r in everything],
+                "memory_series_kb": [(round(t - t0), dict(r["memory"], threads=r["threads"]))
+                                     for t, r in everything],
+                "memory_trend_kb": memory_trend(series),
             }
         self.figures["soak"] = {
             "duration_s": round(elapsed, 1), "warmup_s": args.warmup, "users": args.users,
@@ -199,9 +230,12 @@ class Suite:
             self.checks.append((
                 "soak: worker %d RSS growth after warm-up < %g%%" % (pid, args.rss_limit),
                 w["rss_growth_pct"] is not None and w["rss_growth_pct"] < args.rss_limit,
-                "trend %s kB -> %s kB (%s%%); medians of the first and last %ds: %s%%"
+                "trend %s kB -> %s kB (%s%%); medians of the first and last %ds: %s%%; "
+                "malloc arenas %s after warm-up, %s at most; threads %s after warm-up, %s at most"
                 % (w["rss_kb_after_warmup"], w["rss_kb_at_end"], w["rss_growth_pct"],
-                   max(3 * args.interval, args.duration / 20.0), w["rss_median_growth_pct"])))
+                   max(3 * args.interval, args.duration / 20.0), w["rss_median_growth_pct"],
+                   w["arenas_after_warmup"], w["arenas_max"], w["threads_after_warmup"],
+                   w["threads_max"])))
 
     def check_idle(self, before, after, stats_before, stats_after):
         """After the load: descriptors as when idle before it, no request or stream left."""
@@ -288,6 +322,9 @@ def report(figures, checks, out=sys.stdout):
                           w["fds_max"],
                           w["client_fds_max"], w["threads_max"]))
             out.write("  RSS over time (s: kB): %s\n" % _series_text(w["rss_series_kb"]))
+            if w.get("memory_trend_kb"):
+                out.write("  by region after warm-up (trend kB, start -> end): %s\n" % ", ".join(
+                    "%s %d -> %d" % (k, a, b) for k, (a, b) in w["memory_trend_kb"].items()))
     idle = figures.get("idle")
     if idle:
         for pid in sorted(idle["after"]):

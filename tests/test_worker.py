@@ -732,6 +732,26 @@ def test_load_shedding_answers_503_at_once(gunicorn_server):
     assert get(server, "/")[::2] == (200, b"hello coro")  # room again
 
 
+def test_a_shed_request_gets_its_access_log_line(gunicorn_server, tmp_path):
+    access = tmp_path / "access.log"
+    server = gunicorn_server(
+        APPS + ":coro_app", accesslog=str(access), env={"ASYNC_APP_LIMIT_CONCURRENCY": "1"},
+        access_log_format='%(h)s "%(r)s" %(s)s %(b)s %({x-test}i)s %(U)s %(q)s')
+    slow = server.connect()
+    slow.sendall(b"GET /sleep?s=2 HTTP/1.1\r\nHost: x\r\n\r\n")
+    time.sleep(0.5)  # in flight
+    status, _, body = get(server, "/shed?k=v", headers={"X-Test": "hello"})
+    assert status == 503
+    resp, _ = read_response(slow.makefile("rb"))
+    slow.close()
+    assert resp.status == 200
+    assert wait_for(lambda: access.exists() and "/sleep" in access.read_text())
+    lines = access.read_text().splitlines()
+    shed = [line for line in lines if "/shed" in line]
+    assert shed == ['127.0.0.1 "GET /shed?k=v HTTP/1.1" 503 %d hello /shed k=v' % len(body)]
+    assert [line for line in lines if "/sleep" in line][0].split()[4] == "200"
+
+
 def test_a_slow_request_head_is_cut_off(gunicorn_server):
     server = gunicorn_server(APPS + ":coro_app", keepalive=30,
                              env={"ASYNC_APP_HEADER_TIMEOUT": "1"})

@@ -12,7 +12,8 @@ from aiohttp import http_exceptions, http_parser, web, web_protocol, web_server
 from aiohttp.streams import EMPTY_PAYLOAD
 from gunicorn import SERVER
 
-from .environ import max_header_fields
+from .environ import RequestError, max_header_fields
+from .framing import LOST, Framing
 
 __all__ = ["Connection", "ConnectionFactory", "parser_limits"]
 
@@ -27,6 +28,10 @@ RETRIED_REFUSALS = ("Invalid method encountered", "Data after `Connection: close
                     "Invalid character in chunk extension")
 # The most bytes kept for that second parse (a request head and a small body).
 MAX_REPLAY = 64 * 1024
+# The end of a client's bytes this soon after its last request is a
+# half-close (answered) even once the application runs; later, while the
+# application runs, it is a client that went away (the application is cancelled).
+HALF_CLOSE_WINDOW = 0.01
 
 
 def parser_limits(cfg):
@@ -66,6 +71,11 @@ class Connection(web_protocol.RequestHandler):
         # Bytes of a request head arrived, the head is not complete yet
         # (the worker closes it after ASYNC_APP_HEADER_TIMEOUT).
         self.head_started = False
+        # Where the byte stream is (chunked trailers are checked there): a
+        # Framing, None at a request's start, LOST when not followed.
+        self.framing = None
+        self.last_payload = None  # the body of the last request parsed
+        self.parsed_at = 0.0  # when (loop time)
         self.app_task = None
         # False once a WebSocket on this connection closed cleanly: the view
         # then finishes instead of being cancelled when the socket goes.
@@ -96,12 +106,62 @@ class Connection(web_protocol.RequestHandler):
             task.cancel()
         self.worker.connection_closed(self)
 
+    def eof_received(self):
+        """The client half-closed (``shutdown(SHUT_WR)``): answer what it sent, then close.
+
+        As gunicorn does: the complete requests, pipelined ones too, are
+        answered, the last one with ``Connection: close``; a request whose
+        body stops short gets 400 without reaching the application; an
+        incomplete head (or nothing) closes the connection at once. TCP does
+        not tell a half-close from a close: once the application runs, the
+        end of the client's bytes means it went away (the application is
+        cancelled), unless it came within ``HALF_CLOSE_WINDOW`` of the
+        request (a client that sends and shuts down at once).
+        """
+        if self._force_close or self._close or self.transport is None:
+            return False
+        if (self.app_task is not None
+                and self._loop.time() - self.parsed_at > HALF_CLOSE_WINDOW):
+            return False
+        messages = self._messages
+        # aiohttp waits for a request with a _waiter; without one, it is
+        # starting one it took from the queue (before the cycle marks busy).
+        starting = self._waiter is None and self.last_payload is not None
+        if not (self.busy or messages or starting):
+            return False
+        payload = self.last_payload
+        if payload is not None and not payload.is_eof():
+            self.fail_body(payload, RequestError(400, "Bad Request",
+                                                 "Incomplete request body"))
+        if messages:
+            message, payload = messages[-1]
+            if hasattr(message, "should_close"):
+                messages[-1] = (message._replace(should_close=True), payload)
+        else:
+            self.close()  # once the response in progress is written
+        return True
+
+    def fail_body(self, payload, exc):
+        """Make the reading of a request body raise ``exc`` (the connection then closes)."""
+        self.no_lingering()
+        payload.set_exception(exc)
+
+    def no_lingering(self):
+        """No reading of the rest of the body after the response: it failed.
+
+        aiohttp's lingering read would raise the body's error again and log
+        it as an unhandled exception.
+        """
+        self._lingering_time = 0.0
+
     def data_received(self, data):
         """Parse ``data``; a request the C parser refused too strictly is parsed again."""
         queued = getattr(self, "_messages", None)
         if self.busy or queued:
             self._replay = b""
             return self._feed(data)
+        if self.framing is LOST:
+            self.framing = None  # idle again: what comes begins a request
         if self._lenient:
             self._feed(data)
             self.head_started = not self._messages
@@ -112,7 +172,7 @@ class Connection(web_protocol.RequestHandler):
                              or replay.find(b"\r\n\t", 0, head_end) >= 0):
             # Obsolete line folding (RFC 9112 5.2), which aiohttp 3.8 joins.
             return self._refuse(http_exceptions.BadHttpMessage("Obsolete line folding"))
-        self._feed(data)
+        self._feed(data, replay if self.framing is None else None)
         queued = self._messages
         self._replay = b""
         self.head_started = not queued
@@ -122,7 +182,35 @@ class Connection(web_protocol.RequestHandler):
                 and any(text in str(queued[0][0].exc) for text in RETRIED_REFUSALS)):
             self._parse_leniently(replay)
 
-    def _feed(self, data):
+    def _feed(self, data, stream=None):
+        """Parse ``data``, following its framing (``stream``: the bytes since idle)."""
+        framing = self.framing
+        if framing is LOST or self._force_close or self._close or (
+                self._payload_parser is not None):  # a WebSocket's frames
+            return self._parse(data)
+        if framing is None and stream is None:
+            framing = self.framing = Framing(self)  # at a request's start
+        offset = framing.before_parse(data) if framing is not None else 0
+        messages = self._messages
+        before = len(messages)
+        self._parse(data)
+        if len(messages) > before:
+            self.last_payload = messages[-1][1]
+            self.parsed_at = self._loop.time()
+        new = list(messages)[before:] if len(messages) > before else ()
+        if framing is None:
+            # Idle, the bytes since then begin a request: one complete head
+            # without a body (a GET) leaves nothing to follow.
+            if (len(new) == 1 and new[0][1] is EMPTY_PAYLOAD and stream
+                    and stream.endswith(b"\r\n\r\n") and stream.find(b"\r\n\r\n") == len(stream) - 4
+                    and not getattr(new[0][0], "upgrade", True)):
+                return
+            framing = self.framing = Framing(self)
+            data, offset = stream, 0
+        if not framing.after_parse(data, offset, new):
+            self.framing = LOST
+
+    def _parse(self, data):
         try:
             super().data_received(data)
         except Exception as exc:
@@ -166,6 +254,11 @@ class Connection(web_protocol.RequestHandler):
         self._messages.extend(messages)
         setattr(self, attr, parser)
         self._lenient = True
+        self.last_payload = messages[-1][1]
+        self.parsed_at = self._loop.time()
+        self.framing = Framing(self)
+        if not self.framing.after_parse(data, 0, messages):
+            self.framing = LOST
 
     def is_idle(self):
         """No request in progress or queued (pipelined); a head may be arriving."""

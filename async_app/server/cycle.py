@@ -241,10 +241,23 @@ class RequestCycle:
 
         The body is not read; the connection closes after the answer.
         """
-        resp = Response(self.request, False, self.loop, self.settings.worker)
-        self.log.debug("Shedding load: %s %s", self.request.method, self.request.raw_path)
+        settings = self.settings
+        request = self.request
+        started = datetime.now() if settings.access_log else None
+        resp = Response(request, False, self.loop, settings.worker)
+        self.log.debug("Shedding load: %s %s", request.method, request.raw_path)
         await resp.send_error(503, "Service Unavailable", "Too many requests in flight",
                               headers=[("Retry-After", "1")])
+        if started is not None:
+            # An access-log line like any other answer's (gunicorn logs every one).
+            try:
+                environ, req, _ = settings.environ.parse(request, self.conn, True)
+            except RequestError:
+                environ, req = None, None
+            if environ is None:
+                environ = {"REQUEST_METHOD": request.method, "RAW_URI": request.raw_path,
+                           "SERVER_PROTOCOL": "HTTP/%d.%d" % tuple(request.version)}
+            self.log.access(resp, req or (), environ, datetime.now() - started)
         return resp
 
     async def _run_app(self, environ, resp):
