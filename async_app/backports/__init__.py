@@ -23,6 +23,7 @@ HOOKS = [
     ("django.core.exceptions", "db", "install_exceptions"),
     ("django.utils.deprecation", "middleware", "install_middleware_mixin"),
     ("django.utils.decorators", "middleware", "install_capability_decorators"),
+    ("django.core.handlers.base", "handlers", "install_handler"),
     ("django.views.generic.base", "views", "install_view"),
     ("django.db.models.query", "query", "install_queryset"),
     ("django.db.models.manager", "query", "install_manager"),
