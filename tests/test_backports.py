@@ -353,3 +353,22 @@ def test_stock_client_adapts_an_async_only_middleware_sync_code_stays_on_its_thr
 @override_settings(ROOT_URLCONF=__name__, MIDDLEWARE=[__name__ + ".CoroutineViewHookMiddleware"])
 def test_stock_client_calls_an_async_def_hook_through_async_to_sync():
     assert Client().get("/thread/").content == b"from the hook"
+
+
+def test_acheck_password_awaits_the_setter_when_the_hash_must_be_upgraded():
+    from django.contrib.auth.hashers import acheck_password, make_password
+
+    upgraded = []
+
+    async def setter(raw_password):
+        upgraded.append(raw_password)
+
+    hashers = ["django.contrib.auth.hashers.PBKDF2PasswordHasher", "django.contrib.auth.hashers.MD5PasswordHasher"]
+    with override_settings(PASSWORD_HASHERS=hashers):
+        old_hash = make_password("secret", hasher="md5")
+        assert run_until_complete(acheck_password("wrong", old_hash, setter)) is False
+        assert upgraded == []
+        assert run_until_complete(acheck_password("secret", old_hash, setter)) is True
+        assert upgraded == ["secret"]
+        assert run_until_complete(acheck_password("secret", make_password("secret"), setter)) is True
+    assert upgraded == ["secret"]
