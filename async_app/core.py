@@ -285,10 +285,11 @@ class AsyncBaseHandler(DjangoApplication):
                     BaseHandler.make_view_atomic(self, callback), request, *callback_args, **callback_kwargs
                 )
                 response = await self._runner.run_in_view_pool(view)
+            views_own = on_loop  # a coroutine view's own coroutine, awaited as is
             while inspect.isawaitable(response):
-                if not on_loop:  # not the coroutine view's own coroutine
+                if not views_own:
                     refuse_stray_coroutine(callback, request, response)
-                on_loop = False
+                views_own = False
                 response = await response
         except Exception as exc:
             response = await self._process_exception(exc, request)

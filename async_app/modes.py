@@ -129,9 +129,11 @@ def _judge_view(view, method):
 def refuse_stray_coroutine(view, request, result):
     """Refuse, as Django 3.1+ does, an unawaited coroutine that ``view`` returned.
 
-    A coroutine whose frame holds ``request`` (directly or in ``*args``) is
-    the coroutine of a coroutine view called by a wrapper that does not look
-    like one (an old decorator): the pipeline awaits it. Any other coroutine
+    A coroutine whose frame holds ``request`` (directly, in ``*args``, or as
+    the ``request`` of an object: a class-based view's ``self``) is the
+    coroutine of view code a sync-looking wrapper called (an old decorator,
+    ``FormView.post`` returning an ``async def form_valid()``): the pipeline
+    awaits it. Any other coroutine
     (``return asyncio.sleep(0)``, a forgotten ``await``) is the error Django
     reports: ``ValueError``. Other awaitables are awaited.
     """
@@ -140,7 +142,9 @@ def refuse_stray_coroutine(view, request, result):
     frame = getattr(result, "cr_frame", None) or getattr(result, "gi_frame", None)
     values = list(frame.f_locals.values()) if frame is not None else ()
     for value in values:
-        if value is request or (type(value) is tuple and any(item is request for item in value)):
+        if value is request or getattr(value, "request", None) is request:
+            return
+        if type(value) is tuple and any(item is request for item in value):
             return
     exception.view_returned_coroutine(view)
 

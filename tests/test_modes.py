@@ -151,9 +151,20 @@ def _stray_view(request):
     return asyncio.sleep(0)
 
 
+class _FormView:
+    """A class-based view whose sync ``post`` returns an ``async def form_valid()``."""
+
+    def __init__(self, request):
+        self.request = request
+
+    async def form_valid(self, form):
+        return "response"
+
+
 def test_refuse_stray_coroutine_lets_a_wrapped_coroutine_views_coroutine_through():
     request = object()
-    for coroutine in (_coroutine_view(request), _star_args_view(request)):
+    view_code = (_coroutine_view(request), _star_args_view(request), _FormView(request).form_valid("form"))
+    for coroutine in view_code:
         refuse_stray_coroutine(_stray_view, request, coroutine)  # no error
         assert asyncio.run(coroutine) == "response"
 
