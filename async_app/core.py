@@ -53,9 +53,8 @@ class AsyncBaseHandler(DjangoApplication):
     """Django 1.11's ``BaseHandler`` whose :meth:`get_response` is a coroutine."""
 
     def __init__(self, *args, is_async=True, **kwargs):
-        #: Served to async callers (the worker, AsyncClient), as Django 5.2's
-        #: ASGIHandler; False: to sync ones (the sync test client). Decides
-        #: only which adaptations DEBUG logs, as in Django 5.2.
+        #: Served to async callers (the worker, AsyncClient: Django 5.2's ASGIHandler) or not
+        #: (the sync test client); decides only which adaptations DEBUG logs, as in Django 5.2.
         self.is_async = is_async
         super().__init__(*args, **kwargs)
 
