@@ -37,7 +37,8 @@ from . import exception
 from .exception import call_with_exception, convert_exception
 from .middleware import AsyncGetResponse, GetResponse, build_async_chain, catching, on_loop_pipeline
 from .modes import Runner, has_coroutine_hooks, is_async_view, is_coroutine_function, middleware_mode
-from .modes import ViewAwaitedOnLoop, load_lazy_request_state, wants_async_get_response
+from .modes import ViewAwaitedOnLoop, load_lazy_request_state, note_adaptation, refuse_stray_coroutine
+from .modes import wants_async_get_response
 from .resolving import ResolvedPaths
 
 __all__ = ["AsyncBaseHandler"]
@@ -50,6 +51,12 @@ SYNC_VIEW = object()
 
 class AsyncBaseHandler(DjangoApplication):
     """Django 1.11's ``BaseHandler`` whose :meth:`get_response` is a coroutine."""
+
+    def __init__(self, *args, is_async=True, **kwargs):
+        #: Served to async callers (the worker, AsyncClient: Django 5.2's ASGIHandler) or not
+        #: (the sync test client); decides only which adaptations DEBUG logs, as in Django 5.2.
+        self.is_async = is_async
+        super().__init__(*args, **kwargs)
 
     #: Serve requests for sync views through Django's own sync pipeline in one
     #: thread hop. False sends every request through the coroutine pipeline.
@@ -106,9 +113,11 @@ class AsyncBaseHandler(DjangoApplication):
         self._all_sync = True
         sync_handler = convert_exception_to_response(self._get_response)
         built = []  # innermost first; one instance per middleware
+        below_is_async = self.is_async
         for middleware_path in reversed(settings.MIDDLEWARE):
             factory = import_string(middleware_path)
             native = wants_async_get_response(factory, middleware_path)
+            is_async = note_adaptation(factory, native, below_is_async, middleware_path, settings.DEBUG)
             get_response = AsyncGetResponse() if native else GetResponse(sync_handler)
             try:
                 middleware = factory(get_response)
@@ -134,6 +143,7 @@ class AsyncBaseHandler(DjangoApplication):
             mode = middleware_mode(middleware, native, self.split_middleware)
             built.append((middleware, get_response, mode))
             sync_handler = convert_exception_to_response(middleware)
+            below_is_async = is_async
         self._middleware_chain = sync_handler
         self._note_coroutine_view_hooks()
         view_layer = catching(self._runner, self._get_response_async)
@@ -274,7 +284,11 @@ class AsyncBaseHandler(DjangoApplication):
                     BaseHandler.make_view_atomic(self, callback), request, *callback_args, **callback_kwargs
                 )
                 response = await self._runner.run_in_view_pool(view)
+            views_own = on_loop  # a coroutine view's own coroutine, awaited as is
             while inspect.isawaitable(response):
+                if not views_own:
+                    refuse_stray_coroutine(callback, request, response)
+                views_own = False
                 response = await response
         except Exception as exc:
             response = await self._process_exception(exc, request)

@@ -7,6 +7,8 @@ technical pages). Django 1.11's exception code reads ``sys.exc_info()`` or
 uses a bare ``raise``, so each helper re-raises the exception first, making it
 the one being handled in whatever thread or greenlet runs it.
 """
+import types
+
 from django.core.handlers.exception import response_for_exception
 from django.db import connections
 
@@ -15,6 +17,7 @@ __all__ = [
     "check_atomic_requests",
     "convert_exception",
     "hook_returned_none",
+    "view_returned_coroutine",
     "view_returned_none",
 ]
 
@@ -55,6 +58,18 @@ def view_returned_none(callback):
     raise ValueError(
         "The view %s.%s didn't return an HttpResponse object. It returned None instead."
         % (callback.__module__, getattr(callback, "__name__", type(callback).__name__))
+    )
+
+
+def view_returned_coroutine(callback):
+    """Django 3.1+'s complaint about a view that returned an unawaited coroutine."""
+    if isinstance(callback, types.FunctionType):
+        name = "%s.%s" % (callback.__module__, callback.__name__)
+    else:
+        name = "%s.%s.__call__" % (callback.__module__, callback.__class__.__name__)
+    raise ValueError(
+        "The view %s didn't return an HttpResponse object. It returned an unawaited coroutine "
+        "instead. You may need to add an 'await' into your view." % name
     )
 
 

@@ -21,13 +21,14 @@ import asyncio
 import contextvars
 import functools
 import inspect
+import logging
 
 from django.core import signals
 from django.http.response import HttpResponseBase
 from django.utils.deprecation import MiddlewareMixin
 from django.utils.functional import LazyObject, SimpleLazyObject, empty
 
-from . import db
+from . import db, exception
 from .exception import convert_exception
 from .greenlet_bridge import run_in_greenlet
 from .sync import bridge_executor, call_here, is_inline, run_coroutine, run_sync, view_executor
@@ -43,8 +44,12 @@ __all__ = [
     "is_coroutine_function",
     "load_lazy_request_state",
     "middleware_mode",
+    "note_adaptation",
+    "refuse_stray_coroutine",
     "wants_async_get_response",
 ]
+
+_request_logger = logging.getLogger("django.request")
 
 #: A ``MiddlewareMixin`` whose sync hooks run as the phases of one segment.
 HOOKS = "hooks"
@@ -81,7 +86,8 @@ def is_async_view(view, method=None):
     login_required, ...), ``functools.partial``, callable instances and
     ``as_view()`` functions (``view_class``: the handler for ``method``, or
     ``dispatch``, is a coroutine function). A view judged sync still works if
-    it returns an awaitable: the pipeline awaits it on the loop.
+    it returns an awaitable (a coroutine view it called with the request):
+    the pipeline awaits it on the loop; see :func:`refuse_stray_coroutine`.
     """
     try:
         return _ASYNC_VIEW_ANSWERS[view, method]
@@ -120,6 +126,29 @@ def _judge_view(view, method):
     return False
 
 
+def refuse_stray_coroutine(view, request, result):
+    """Refuse, as Django 3.1+ does, an unawaited coroutine that ``view`` returned.
+
+    A coroutine whose frame holds ``request`` (directly, in ``*args``, or as
+    the ``request`` of an object: a class-based view's ``self``) is the
+    coroutine of view code a sync-looking wrapper called (an old decorator,
+    ``FormView.post`` returning an ``async def form_valid()``): the pipeline
+    awaits it. Any other coroutine
+    (``return asyncio.sleep(0)``, a forgotten ``await``) is the error Django
+    reports: ``ValueError``. Other awaitables are awaited.
+    """
+    if not asyncio.iscoroutine(result):
+        return
+    frame = getattr(result, "cr_frame", None) or getattr(result, "gi_frame", None)
+    values = list(frame.f_locals.values()) if frame is not None else ()
+    for value in values:
+        if value is request or getattr(value, "request", None) is request:
+            return
+        if type(value) is tuple and any(item is request for item in value):
+            return
+    exception.view_returned_coroutine(view)
+
+
 def wants_async_get_response(factory, path=None):
     """Whether a middleware factory is handed a coroutine ``get_response``.
 
@@ -140,6 +169,29 @@ def wants_async_get_response(factory, path=None):
         return True
     call = getattr(factory, "__call__", None) if isinstance(factory, type) else None
     return is_coroutine_function(call)
+
+
+def note_adaptation(factory, native, below_is_async, path, debug):
+    """Whether the middleware at ``path`` counts as async in Django 5.2's chain; logs an adaptation.
+
+    Django 5.2's ``load_middleware``: a middleware is async if its factory
+    wants an async ``get_response`` (``native``), or is async-capable and the
+    handler below it (``below_is_async``) is async or it cannot be sync. Where
+    that differs from the handler below, Django adapts the handler and, under
+    DEBUG, logs "Asynchronous (or Synchronous) handler adapted for middleware
+    X."; so does async_app, which runs the middleware that way.
+    """
+    if native:
+        is_async = True
+    elif not below_is_async and getattr(factory, "sync_capable", True):
+        is_async = False
+    else:
+        is_async = bool(getattr(factory, "async_capable", False))
+    if debug and is_async != below_is_async:
+        _request_logger.debug(
+            "%s handler adapted for middleware %s.", "Synchronous" if is_async else "Asynchronous", path
+        )
+    return is_async
 
 
 def has_coroutine_hooks(middleware):
@@ -285,10 +337,14 @@ class ViewAwaitedOnLoop:
         self.view = view
 
     def __call__(self, request, *args, **kwargs):
-        if is_async_view(self.view):
+        judged_async = is_async_view(self.view)
+        if judged_async:
             load_lazy_request_state(request)
         response = self.view(request, *args, **kwargs)
         while inspect.isawaitable(response):
+            if not judged_async:
+                refuse_stray_coroutine(self.view, request, response)
+            judged_async = False
             response = run_coroutine(_awaited(response))
         if is_coroutine_function(getattr(response, "render", None)):
             response.render = functools.partial(_render_awaited_on_loop, response, response.render)

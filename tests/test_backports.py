@@ -15,8 +15,9 @@ from django.conf.urls import url
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.exceptions import ImproperlyConfigured
-from django.http import HttpResponse
-from django.test import override_settings
+from django.http import Http404, HttpResponse
+from django.test import Client, override_settings
+from django.utils.decorators import async_only_middleware
 from django.utils.deprecation import MiddlewareMixin
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
@@ -61,7 +62,32 @@ async def members_only(request):
     return HttpResponse(user.username)
 
 
+def thread_name(request):
+    return HttpResponse(threading.current_thread().name)
+
+
+def missing(request):
+    raise Http404("missing")
+
+
+@async_only_middleware
+def async_header_middleware(get_response):
+    async def middleware(request):
+        response = await get_response(request)
+        response["X-Async"] = threading.current_thread().name
+        return response
+
+    return middleware
+
+
+class CoroutineViewHookMiddleware(MiddlewareMixin):
+    async def process_view(self, request, view, args, kwargs):
+        return HttpResponse("from the hook")
+
+
 urlpatterns = [
+    url(r"^thread/$", thread_name),
+    url(r"^missing/$", missing),
     url(r"^item/$", AsyncItemView.as_view()),
     url(r"^exempt/$", exempt_post),
     url(r"^protected/$", protected_post),
@@ -283,3 +309,66 @@ def test_aexplain_gives_the_databases_plan():
     assert connection.vendor == "sqlite"
     assert "SCAN" in plan, plan  # SQLite's EXPLAIN QUERY PLAN of a full-table filter
     assert unknown == "Unknown options: nonsense"
+
+
+# -- Django 1.11's own sync handlers honour sync_capable/async_capable --------
+
+
+def test_the_switch_leaves_djangos_base_handler_alone():
+    probe = (
+        "import async_app, django; django.setup(); from django.core.handlers.base import BaseHandler; "
+        "print('_async_app_backport' in BaseHandler.__dict__)"
+    )
+    for value, expected in (("0", "False"), ("1", "True")):
+        result = _python(probe, ASYNC_APP_DJANGO5_API=value)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == expected
+
+
+def test_stock_chain_of_sync_middleware_is_django_1_11s_own():
+    from django.core.handlers.base import BaseHandler
+    from django.core.handlers.exception import convert_exception_to_response
+
+    with override_settings(MIDDLEWARE=["django.middleware.common.CommonMiddleware",
+                                       "django.middleware.csrf.CsrfViewMiddleware"]):
+        handler = BaseHandler()
+        handler.load_middleware()
+    djangos_inner = convert_exception_to_response(thread_name).__code__
+    assert handler._middleware_chain.__code__ is djangos_inner
+    hooks = handler._view_middleware + handler._exception_middleware
+    assert [hook.__func__.__qualname__ for hook in hooks] == ["CsrfViewMiddleware.process_view"]
+
+
+@override_settings(ROOT_URLCONF=__name__, MIDDLEWARE=[__name__ + ".async_header_middleware"])
+def test_stock_client_adapts_an_async_only_middleware_sync_code_stays_on_its_thread():
+    here = threading.current_thread().name
+    response = Client().get("/thread/")
+    assert (response.content.decode(), response["X-Async"]) == (here, here)
+    # The view's exception became a response below the async middleware, as
+    # Django 3.1's convert_exception_to_response does.
+    response = Client().get("/missing/")
+    assert (response.status_code, response["X-Async"]) == (404, here)
+
+
+@override_settings(ROOT_URLCONF=__name__, MIDDLEWARE=[__name__ + ".CoroutineViewHookMiddleware"])
+def test_stock_client_calls_an_async_def_hook_through_async_to_sync():
+    assert Client().get("/thread/").content == b"from the hook"
+
+
+def test_acheck_password_awaits_the_setter_when_the_hash_must_be_upgraded():
+    from django.contrib.auth.hashers import acheck_password, make_password
+
+    upgraded = []
+
+    async def setter(raw_password):
+        upgraded.append(raw_password)
+
+    hashers = ["django.contrib.auth.hashers.PBKDF2PasswordHasher", "django.contrib.auth.hashers.MD5PasswordHasher"]
+    with override_settings(PASSWORD_HASHERS=hashers):
+        old_hash = make_password("secret", hasher="md5")
+        assert run_until_complete(acheck_password("wrong", old_hash, setter)) is False
+        assert upgraded == []
+        assert run_until_complete(acheck_password("secret", old_hash, setter)) is True
+        assert upgraded == ["secret"]
+        assert run_until_complete(acheck_password("secret", make_password("secret"), setter)) is True
+    assert upgraded == ["secret"]

@@ -6,11 +6,15 @@ request's ``X-Stack`` header picks one): the usual ``MiddlewareMixin`` seven
 the bridge pool (``ASYNC_APP_MIDDLEWARE_IN_THREADS``), plus a middleware with
 an ``async def`` hook (layered), and the same classes as ``MIDDLEWARE_CLASSES``.
 """
+import asyncio
 import os
 import time
 from urllib.request import Request, urlopen
 
 import pytest
+from django.conf.urls import url
+from django.http import HttpResponse
+from django.utils.deprecation import MiddlewareMixin
 
 from tests.gunicorn_fixture import GunicornServer
 
@@ -165,3 +169,91 @@ def test_load_middleware_refuses_a_middleware_that_is_neither_sync_nor_async():
         "Middleware %s must have at least one of sync_capable/async_capable set to True." % path
     )
 
+
+
+class SyncOnly:
+    """A middleware with Django's default flags: sync only."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+
+class SyncOnlyToo(SyncOnly):
+    """Another sync-only middleware."""
+
+
+@pytest.mark.parametrize("is_async,debug", [(True, True), (False, True), (True, False)])
+def test_load_middleware_logs_django_5_2s_adaptations_for_async_callers_under_debug(is_async, debug, caplog):
+    import logging
+
+    from django.test import override_settings
+
+    from async_app.handler import AsyncDjangoApplication
+
+    outer, inner = __name__ + ".SyncOnlyToo", __name__ + ".SyncOnly"
+    with override_settings(MIDDLEWARE=[outer, inner], DEBUG=debug):
+        with caplog.at_level(logging.DEBUG, logger="django.request"):
+            AsyncDjangoApplication(is_async=is_async)
+    # As Django 5.2's ASGIHandler: once, for the middleware right above the
+    # async handler; a sync caller's chain (the sync test client) adapts none.
+    expected = ["Asynchronous handler adapted for middleware %s." % inner] if is_async and debug else []
+    assert caplog.messages == expected
+
+
+# Views for the pipeline tests below (ROOT_URLCONF = this module).
+_stray = []
+
+
+async def _hello(*args):
+    return HttpResponse("hello")
+
+
+def _wrongly_judged(request):
+    """Looks sync (no ``__wrapped__``), returns a coroutine view's coroutine."""
+    return _hello(request)
+
+
+def _returns_stray_coroutine(request):
+    _stray.append(asyncio.sleep(0))
+    return _stray[-1]
+
+
+urlpatterns = [
+    url(r"^wrongly-judged/$", _wrongly_judged),
+    url(r"^stray/$", _returns_stray_coroutine),
+]
+
+
+class CoroutineViewHook(MiddlewareMixin):
+    """A middleware with an ``async def process_view`` (the pipeline's hook-by-hook path)."""
+
+    async def process_view(self, request, view, args, kwargs):
+        return None
+
+
+# Django's sync chain (fast path), the coroutine pipeline (the view in the view
+# pool, then Django's _get_response), the hook-by-hook pipeline.
+@pytest.mark.parametrize(
+    "fast_path,middleware", [(True, []), (False, []), (False, [__name__ + ".CoroutineViewHook"])]
+)
+def test_a_view_judged_sync_returning_a_coroutine(fast_path, middleware):
+    from django.test import Client, override_settings
+
+    from async_app.testing import AsyncClientHandler
+
+    client = Client()
+    client.handler = AsyncClientHandler(enforce_csrf_checks=False)
+    with override_settings(ROOT_URLCONF=__name__, MIDDLEWARE=middleware):
+        client.handler.application.sync_fast_path = fast_path
+        assert client.get("/wrongly-judged/").content == b"hello"
+        with pytest.raises(ValueError) as raised:
+            client.get("/stray/")
+    for coroutine in _stray:
+        coroutine.close()
+    assert str(raised.value) == (
+        "The view tests.test_core._returns_stray_coroutine didn't return an HttpResponse object. "
+        "It returned an unawaited coroutine instead. You may need to add an 'await' into your view."
+    )

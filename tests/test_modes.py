@@ -13,6 +13,8 @@ from async_app.modes import (
     OPAQUE,
     Runner,
     middleware_mode,
+    note_adaptation,
+    refuse_stray_coroutine,
     wants_async_get_response,
 )
 from async_app.sync import in_sync_code
@@ -135,3 +137,91 @@ def test_convert_exception_lets_cancellation_through():
 
     with pytest.raises(asyncio.CancelledError):
         asyncio.run(main())
+
+
+async def _coroutine_view(request):
+    return "response"
+
+
+async def _star_args_view(*args, **kwargs):
+    return "response"
+
+
+def _stray_view(request):
+    return asyncio.sleep(0)
+
+
+class _FormView:
+    """A class-based view whose sync ``post`` returns an ``async def form_valid()``."""
+
+    def __init__(self, request):
+        self.request = request
+
+    async def form_valid(self, form):
+        return "response"
+
+
+def test_refuse_stray_coroutine_lets_a_wrapped_coroutine_views_coroutine_through():
+    request = object()
+    view_code = (_coroutine_view(request), _star_args_view(request), _FormView(request).form_valid("form"))
+    for coroutine in view_code:
+        refuse_stray_coroutine(_stray_view, request, coroutine)  # no error
+        assert asyncio.run(coroutine) == "response"
+
+
+def test_refuse_stray_coroutine_refuses_any_other_coroutine_like_django():
+    request = object()
+    for coroutine in (asyncio.sleep(0), _coroutine_view(object())):
+        with pytest.raises(ValueError) as raised:
+            refuse_stray_coroutine(_stray_view, request, coroutine)
+        coroutine.close()
+        assert str(raised.value) == (
+            "The view tests.test_modes._stray_view didn't return an HttpResponse object. It returned "
+            "an unawaited coroutine instead. You may need to add an 'await' into your view."
+        )
+
+
+def test_refuse_stray_coroutine_leaves_other_awaitables_alone():
+    async def main():
+        future = asyncio.get_running_loop().create_future()
+        refuse_stray_coroutine(_stray_view, object(), future)
+        future.cancel()
+
+    asyncio.run(main())
+
+
+class SyncOnly:
+    pass
+
+
+class AsyncOnly:
+    sync_capable = False
+    async_capable = True
+
+
+class Both:
+    sync_capable = True
+    async_capable = True
+
+
+# (factory, native, below_is_async) -> (counts as async, the line logged under DEBUG)
+ADAPTATIONS = [
+    (SyncOnly, False, True, False, "Asynchronous handler adapted for middleware m."),
+    (SyncOnly, False, False, False, None),
+    (AsyncOnly, True, False, True, "Synchronous handler adapted for middleware m."),
+    (AsyncOnly, True, True, True, None),
+    (Both, False, True, True, None),
+    (Both, False, False, False, None),
+    (AsyncCall, True, False, True, "Synchronous handler adapted for middleware m."),
+]
+
+
+@pytest.mark.parametrize("factory,native,below,expected,line", ADAPTATIONS)
+def test_note_adaptation_follows_django_5_2s_load_middleware(factory, native, below, expected, line, caplog):
+    import logging
+
+    with caplog.at_level(logging.DEBUG, logger="django.request"):
+        assert note_adaptation(factory, native, below, "m", debug=False) is expected
+        assert caplog.messages == []
+        assert note_adaptation(factory, native, below, "m", debug=True) is expected
+    assert caplog.messages == ([line] if line else [])

@@ -9,6 +9,7 @@ from .coroutines import add_twins, run_in_pool
 
 __all__ = [
     "aauthenticate",
+    "acheck_password",
     "aget_user",
     "alogin",
     "alogout",
@@ -19,6 +20,7 @@ __all__ = [
     "install_auth_models",
     "install_backends",
     "install_base_user",
+    "install_hashers",
 ]
 
 # Methods of users (PermissionsMixin, AnonymousUser) and of backends with a-twins.
@@ -87,6 +89,25 @@ async def aget_user_permissions(self, obj=None):
     if self.is_anonymous:
         return set()
     return await run_in_pool(_user_permissions)(self, obj)
+
+
+async def acheck_password(password, encoded, setter=None, preferred="default"):
+    """See ``check_password()`` (Django 5.0): run in the view pool; an upgrade awaits ``setter``."""
+    from django.contrib.auth.hashers import check_password
+
+    upgrade = []
+    is_correct = await run_in_pool(check_password)(
+        password, encoded, upgrade.append if setter else None, preferred
+    )
+    if setter and is_correct and upgrade:
+        await setter(password)
+    return is_correct
+
+
+def install_hashers(hashers):
+    """Add ``acheck_password`` to ``django.contrib.auth.hashers``."""
+    if not hasattr(hashers, "acheck_password"):
+        hashers.acheck_password = acheck_password
 
 
 def install_auth(auth):

@@ -200,7 +200,7 @@ class AsyncClient(AsyncRequestFactory, Client):
         super().__init__(enforce_csrf_checks=enforce_csrf_checks, **defaults)
         from .handler import AsyncClientHandler
 
-        self.handler = AsyncClientHandler(enforce_csrf_checks)
+        self.handler = AsyncClientHandler(enforce_csrf_checks, is_async=True)
 
     async def request(self, **request):
         """Serve one request through the pipeline on the running loop; return the response."""

@@ -38,12 +38,16 @@ class AsyncClientHandler(ClientHandler):
 
     ``django.test.client.ClientHandler = AsyncClientHandler`` (before clients
     are created) routes every ``django.test.Client`` through the pipeline.
+    ``is_async``: the handler of an ``AsyncClient`` (Django 5.2's
+    ``AsyncClientHandler``) rather than of a sync ``Client``; under DEBUG
+    the application then logs the adaptations of Django 5.2's async chain.
     """
 
-    def __init__(self, enforce_csrf_checks=True, *args, **kwargs):
+    def __init__(self, enforce_csrf_checks=True, *args, is_async=False, **kwargs):
         # Not ClientHandler.__init__: its py2-style super(ClientHandler, self)
         # recurses once django.test.client.ClientHandler names this class.
         self.enforce_csrf_checks = enforce_csrf_checks
+        self.is_async = is_async
         BaseHandler.__init__(self, *args, **kwargs)
         self._application = None
 
@@ -53,7 +57,7 @@ class AsyncClientHandler(ClientHandler):
         if self._application is None:
             from ..handler import AsyncDjangoApplication
 
-            self._application = AsyncDjangoApplication()
+            self._application = AsyncDjangoApplication(is_async=self.is_async)
             # Share the hook lists: tests may edit client.handler's lists in place.
             for name in _MIDDLEWARE_ATTRIBUTES:
                 setattr(self, name, getattr(self._application, name))

@@ -6,7 +6,6 @@ HandlerRequestTests serves through async_app's AsyncClientHandler
 (docs/testing.md), Django 1.11's own ClientHandler knowing nothing of
 coroutine views.
 """
-import unittest
 
 from django.db import connection
 from django.test import Client, SimpleTestCase, override_settings
@@ -87,11 +86,6 @@ class AsyncHandlerRequestTests(SimpleTestCase):
         with self.assertRaisesMessage(ValueError, msg):
             await self.async_client.get("/no_response_fbv/")
 
-    # Expected to fail: async_app's pipeline awaits an awaitable that a view
-    # judged sync returns (it makes a wrongly guessed view work), so the
-    # coroutine runs and the view "returned None"; Django 3.1+ refuses it.
-    # The pipeline's decision (async_app/handler.py), not a backport's.
-    @unittest.expectedFailure
     async def test_unawaited_response(self):
         msg = (
             "The view tests.django5.handler_urls.CoroutineClearingView.__call__ didn't"

@@ -5,10 +5,12 @@ Adapted: the middleware, views and URLs come from tests/django5/mwexc (dotted
 paths in messages follow). The sync MiddlewareTests/RootUrlconfTests and
 MiddlewareNotUsedTests' sync tests test Django's own handler.
 """
-import unittest
-
 from django.core.exceptions import MiddlewareNotUsed
 from django.test import SimpleTestCase, override_settings
+
+# django_wsgi builds a stock handler (loading MIDDLEWARE) when first imported:
+# import it now, not inside a test's assertLogs.
+import async_app.handler  # noqa: E402,F401
 
 
 class MyMiddleware:
@@ -39,12 +41,6 @@ class MiddlewareNotUsedTests(SimpleTestCase):
             "tests.django5.test_middleware_exceptions.MyMiddleware",
         ]
     )
-    # Expected to fail (async_app's pipeline, a deliberate difference): Django
-    # 3.1+ logs "Asynchronous handler adapted for middleware ..." when it
-    # builds its async chain; async_app builds its coroutine chain beside
-    # Django's sync one for every handler, so it would log for sync requests
-    # too, and Django 1.11's own middleware_exceptions tests count the lines.
-    @unittest.expectedFailure
     async def test_async_and_sync_middleware_chain_async_call(self):
         with self.assertLogs("django.request", "DEBUG") as cm:
             response = await self.async_client.get("/middleware_exceptions/view/")
@@ -89,8 +85,6 @@ class MiddlewareSyncAsyncTests(SimpleTestCase):
             "tests.django5.mwexc.middleware.async_payment_middleware",
         ]
     )
-    # Expected to fail (async_app's pipeline/test client, not a backport): Django 1.11's sync test client (stock ClientHandler) cannot adapt an async-only middleware; Django logs "Synchronous handler adapted ...".
-    @unittest.expectedFailure
     def test_async_middleware(self):
         with self.assertLogs("django.request", "DEBUG") as cm:
             response = self.client.get("/middleware_exceptions/view/")
@@ -106,10 +100,6 @@ class MiddlewareSyncAsyncTests(SimpleTestCase):
             "tests.django5.mwexc.middleware.NotSyncOrAsyncMiddleware",
         ]
     )
-    # Expected to fail (Django 1.11's stock sync test client, not a backport): its
-    # BaseHandler.load_middleware does not refuse a middleware with neither
-    # sync_capable nor async_capable; async_app's pipeline does (test_backports).
-    @unittest.expectedFailure
     def test_not_sync_or_async_middleware(self):
         msg = (
             "Middleware "
@@ -124,12 +114,6 @@ class MiddlewareSyncAsyncTests(SimpleTestCase):
             "tests.django5.mwexc.middleware.PaymentMiddleware",
         ]
     )
-    # Expected to fail (async_app's pipeline, a deliberate difference): Django
-    # 3.1+ logs "Asynchronous handler adapted for middleware ..." when it
-    # builds its async chain; async_app builds its coroutine chain beside
-    # Django's sync one for every handler, so it would log for sync requests
-    # too, and Django 1.11's own middleware_exceptions tests count the lines.
-    @unittest.expectedFailure
     async def test_sync_middleware_async(self):
         with self.assertLogs("django.request", "DEBUG") as cm:
             response = await self.async_client.get("/middleware_exceptions/view/")
@@ -148,8 +132,6 @@ class MiddlewareSyncAsyncTests(SimpleTestCase):
             "tests.django5.mwexc.middleware.AsyncNoTemplateResponseMiddleware",
         ],
     )
-    # Expected to fail (async_app's pipeline/test client, not a backport): Django 1.11's sync test client (stock ClientHandler) cannot adapt an async-only middleware.
-    @unittest.expectedFailure
     def test_async_process_template_response_returns_none_with_sync_client(self):
         msg = (
             "AsyncNoTemplateResponseMiddleware.process_template_response "
