@@ -32,11 +32,12 @@ services:
 		DEBIAN_FRONTEND=noninteractive apt-get update -q && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql redis-server; }
 
-# One linter configuration (ruff.toml): pyflakes, syntax errors, `class X:`
-# and `super()`; `make test` runs it first.
+# One linter and formatter configuration (ruff.toml): pyflakes, syntax errors,
+# `class X:`, `super()`, and `ruff format` applied; `make test` runs it first.
 .PHONY: lint
 lint: venv
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 test: venv chromium services lint
 	$(PY) -m pytest

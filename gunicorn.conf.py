@@ -5,6 +5,7 @@ whole address (``0.0.0.0:8000``, ``unix:/run/montage.sock``). ``$WORKERS``
 sets the number of worker processes (default 1) and ``$THREADS`` the size of
 each worker's pool for sync views (default 16).
 """
+
 import os
 
 bind = [os.environ.get("BIND") or "127.0.0.1:%s" % os.environ.get("PORT", "8000")]

@@ -1,4 +1,5 @@
 """Packaging for async_app: asyncio coroutine views for legacy Django 1.11 apps."""
+
 import os
 
 from setuptools import find_packages, setup
@@ -15,7 +16,9 @@ def _editable_startup_hook():
         text = f.read()
     installed = "sitedir + '/async_app/compat.py'"
     if installed not in text:
-        raise RuntimeError("%s: cannot find %s to point at the checkout" % (STARTUP_HOOK, installed))
+        raise RuntimeError(
+            "%s: cannot find %s to point at the checkout" % (STARTUP_HOOK, installed)
+        )
     return text.replace(installed, repr(os.path.join(HERE, "async_app", "compat.py")))
 
 

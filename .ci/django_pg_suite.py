@@ -17,6 +17,7 @@ Like the smoke run, this never imports async_app: the environment's
 offset among them), as it would for a project's ``manage.py test``. Without
 async_app installed it measures stock Django (the baseline).
 """
+
 import os
 import shutil
 import signal
@@ -60,8 +61,10 @@ def float4_printed_shortest():
     return _server["version_num"] >= 120000
 
 
-_TRIGRAM_REASON = ("PostgreSQL 12+ prints float4 similarity values with the shortest exact digits "
-                   "(0.33333334, not 0.333333); fails for stock Django 1.11 on 3.7 with psycopg2 2.8 too")
+_TRIGRAM_REASON = (
+    "PostgreSQL 12+ prints float4 similarity values with the shortest exact digits "
+    "(0.33333334, not 0.333333); fails for stock Django 1.11 on 3.7 with psycopg2 2.8 too"
+)
 
 PG_EXCLUSIONS = [
     ("postgres_tests.test_trigram.%s.%s" % (cls, name), float4_printed_shortest, _TRIGRAM_REASON)
@@ -85,10 +88,13 @@ def _restore_thread_is_alive_for_tests():
 def _write_settings(directory, server):
     path = os.path.join(directory, SETTINGS_MODULE + ".py")
     with open(path, "w") as f:
-        f.write(SETTINGS % {
-            "default": server.settings(NAME="django_default"),
-            "other": server.settings(NAME="django_other"),
-        })
+        f.write(
+            SETTINGS
+            % {
+                "default": server.settings(NAME="django_default"),
+                "other": server.settings(NAME="django_other"),
+            }
+        )
     return path
 
 

@@ -13,6 +13,7 @@ known to fail and why; only tests whose condition holds here are skipped (with
 the reason as the skip message), and an exclusion that names no test of the
 run is an error, so the list cannot silently rot. Everything else must pass.
 """
+
 import os
 import runpy
 import shutil
@@ -39,12 +40,16 @@ def xgettext_silent_on_bare_placeholders():
     try:
         path = os.path.join(tmp, "code_sample.py")
         with open(path, "w") as f:
-            f.write('from django.utils.translation import ugettext\n\n'
-                    '# This will generate an xgettext warning\n'
-                    'my_string = ugettext("This string contain two placeholders: %s and %s" % (\'a\', \'b\'))\n')
+            f.write(
+                'from django.utils.translation import ugettext\n\n'
+                '# This will generate an xgettext warning\n'
+                'my_string = ugettext("This string contain two placeholders: %s and %s" % (\'a\', \'b\'))\n'
+            )
         proc = subprocess.run(
             ["xgettext", "--language=Python", "--keyword=ugettext", "--output=-", path],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            universal_newlines=True,
         )
         return "code_sample.py:4" not in proc.stderr
     finally:
@@ -105,8 +110,9 @@ def _expand_labels(tests_dir, labels, excluded_modules):
             module = "%s.%s" % (label, name[:-3])
             if name.startswith("test") and name.endswith(".py") and module not in inside:
                 result.append(module)
-        missing = [m for m in inside
-                   if not os.path.exists(os.path.join(tests_dir, *m.split(".")) + ".py")]
+        missing = [
+            m for m in inside if not os.path.exists(os.path.join(tests_dir, *m.split(".")) + ".py")
+        ]
         if missing:
             raise SystemExit("django_smoke: excluded test modules do not exist: %s" % missing)
     return result
@@ -129,13 +135,17 @@ def main(argv):
     runtests_args = argv[2:]
     labels = [a for a in runtests_args if not a.startswith("-") and not a.isdigit()]
 
-    active = [(test_id, reason) for test_id, condition, reason in EXCLUSIONS
-              if test_id.split(".")[0] in labels and condition()]
+    active = [
+        (test_id, reason)
+        for test_id, condition, reason in EXCLUSIONS
+        if test_id.split(".")[0] in labels and condition()
+    ]
     for test_id, reason in active:
         print("excluded %s: %s" % (test_id, reason))
     sys.stdout.flush()
-    modules = [t for t, _ in active
-               if os.path.exists(os.path.join(tests_dir, *t.split(".")) + ".py")]
+    modules = [
+        t for t, _ in active if os.path.exists(os.path.join(tests_dir, *t.split(".")) + ".py")
+    ]
     active = [(t, reason) for t, reason in active if t not in modules]
     expanded = _expand_labels(tests_dir, labels, modules)
     runtests_args = [a for a in runtests_args if a not in labels] + expanded

@@ -10,6 +10,7 @@ The public API is listed in ``__all__``. Names that need configured Django
 settings are imported lazily, on first access, so ``import async_app`` stays
 cheap and safe before ``DJANGO_SETTINGS_MODULE`` is set.
 """
+
 import importlib
 
 from . import compat as _compat

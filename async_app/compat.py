@@ -89,6 +89,7 @@ Generator-based coroutines on 3.12+: ``asyncio.create_task()`` and
 expected"). Await it from ``async def``, ``yield from`` it, or pass it to
 ``asyncio.ensure_future()`` / ``loop.run_until_complete()``, which wrap it.
 """
+
 import sys
 
 # Every object this module installs carries this attribute (its value names
@@ -101,6 +102,7 @@ __all__ = ["apply", "coroutine"]
 # --------------------------------------------------------------------------
 # post-import hooks
 # --------------------------------------------------------------------------
+
 
 class _PostImportFinder:
     """Meta-path finder that runs patch functions right after given modules execute.
@@ -129,7 +131,7 @@ class _PostImportFinder:
             return None
         meta_path = list(sys.meta_path)
         try:
-            later = meta_path[meta_path.index(self) + 1:]
+            later = meta_path[meta_path.index(self) + 1 :]
         except ValueError:
             return None
         for finder in later:
@@ -210,6 +212,7 @@ def _when_imported(name, key, func):
 # 3.10: collections ABC aliases
 # --------------------------------------------------------------------------
 
+
 def _patch_collections(collections):
     import _collections_abc
 
@@ -222,11 +225,13 @@ def _patch_collections(collections):
 # 3.11: gettext output charset / codeset
 # --------------------------------------------------------------------------
 
+
 def _patch_gettext(gettext):
     import functools
 
     null = gettext.NullTranslations
     if not hasattr(null, "set_output_charset"):
+
         def set_output_charset(self, charset):
             """Record the charset (it has had no effect since Python 3.11)."""
             self._output_charset = charset
@@ -241,10 +246,12 @@ def _patch_gettext(gettext):
 
     original = gettext.translation
     code = original.__code__
-    if "codeset" not in code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]:
+    if "codeset" not in code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]:
+
         @functools.wraps(original)
-        def translation(domain, localedir=None, languages=None, class_=None,
-                        fallback=False, codeset=None):
+        def translation(
+            domain, localedir=None, languages=None, class_=None, fallback=False, codeset=None
+        ):
             t = original(domain, localedir, languages, class_, fallback)
             if codeset is not None:
                 t.set_output_charset(codeset)
@@ -277,7 +284,7 @@ def _hoist_global_flags(pattern):
     while i < n:
         c = pattern[i]
         if c == "\\":
-            out.append(pattern[i:i + 2])
+            out.append(pattern[i : i + 2])
             i += 2
             continue
         if in_class:
@@ -303,7 +310,7 @@ def _hoist_global_flags(pattern):
             while j < n and pattern[j] in _FLAG_CHARS:
                 j += 1
             if j > i + 2 and j < n and pattern[j] == ")":
-                flags.append(pattern[i + 2:j])
+                flags.append(pattern[i + 2 : j])
                 i = j + 1
                 continue
         out.append(c)
@@ -467,6 +474,7 @@ def _patch_url_validator(validators):
 # 3.12: find_module()-only meta-path finders (six)
 # --------------------------------------------------------------------------
 
+
 class _FindModuleFallbackFinder:
     """Last meta-path finder: asks find_module()-only finders, as Python < 3.12 did.
 
@@ -500,6 +508,7 @@ def _install_find_module_fallback():
 # --------------------------------------------------------------------------
 # 3.12: find_module()-only path-entry finders (sys.path_hooks), zipimporter
 # --------------------------------------------------------------------------
+
 
 class _FindModulePathEntryFinder:
     """Gives a find_module()/find_loader()-only path-entry finder ``find_spec()``.
@@ -546,8 +555,11 @@ def _patch_path_finder():
 
     def _path_importer_cache(cls, path):
         finder = original(cls, path)
-        if (finder is not None and not hasattr(finder, "find_spec")
-                and (hasattr(finder, "find_module") or hasattr(finder, "find_loader"))):
+        if (
+            finder is not None
+            and not hasattr(finder, "find_spec")
+            and (hasattr(finder, "find_module") or hasattr(finder, "find_loader"))
+        ):
             # sys.path_importer_cache keeps the finder as the hook made it.
             return _FindModulePathEntryFinder(finder)
         return finder
@@ -583,6 +595,7 @@ def _patch_zipimport(zipimport):
 # --------------------------------------------------------------------------
 # 3.12: datetime.utcnow()/utcfromtimestamp() and glob.glob1 in Django
 # --------------------------------------------------------------------------
+
 
 class _UTCDatetimeClass:
     """Stand-in for the ``datetime`` class in a Django module.
@@ -737,6 +750,7 @@ def _patch_django_filebased_cache(filebased):
 # 3.12: inlined comprehensions (PEP 709) and override_settings' warning
 # --------------------------------------------------------------------------
 
+
 def _patch_django_test_signals(signals):
     import os
     import warnings
@@ -767,8 +781,10 @@ def _patch_django_test_signals(signals):
         frames are counted here instead (``Signal.send`` may be wrapped too).
         """
         if kwargs["enter"] and kwargs["setting"] in signals.COMPLEX_OVERRIDE_SETTINGS:
-            warnings.warn("Overriding setting %s can lead to unexpected behavior."
-                          % kwargs["setting"], stacklevel=caller_stacklevel())
+            warnings.warn(
+                "Overriding setting %s can lead to unexpected behavior." % kwargs["setting"],
+                stacklevel=caller_stacklevel(),
+            )
 
     complex_setting_changed._async_app_compat_role = "override-warning-stacklevel"
     signals.setting_changed.disconnect(original)
@@ -780,6 +796,7 @@ def _patch_django_test_signals(signals):
 # 3.12: smtplib keyfile/certfile
 # --------------------------------------------------------------------------
 
+
 def _context_from_files(context, keyfile, certfile):
     # Same checks and context as Python 3.11's smtplib.
     if keyfile is None and certfile is None:
@@ -788,8 +805,9 @@ def _context_from_files(context, keyfile, certfile):
         raise ValueError("context and keyfile/certfile arguments are mutually exclusive")
     import warnings
 
-    warnings.warn("keyfile and certfile are deprecated, use a custom context instead",
-                  DeprecationWarning, 3)
+    warnings.warn(
+        "keyfile and certfile are deprecated, use a custom context instead", DeprecationWarning, 3
+    )
     import ssl
 
     return ssl._create_stdlib_context(certfile=certfile, keyfile=keyfile)
@@ -815,11 +833,27 @@ def _patch_smtplib(smtplib):
         default_timeout = smtplib.socket._GLOBAL_DEFAULT_TIMEOUT
 
         @functools.wraps(original_init)
-        def __init__(self, host="", port=0, local_hostname=None, keyfile=None, certfile=None,
-                     timeout=default_timeout, source_address=None, context=None):
+        def __init__(
+            self,
+            host="",
+            port=0,
+            local_hostname=None,
+            keyfile=None,
+            certfile=None,
+            timeout=default_timeout,
+            source_address=None,
+            context=None,
+        ):
             context = _context_from_files(context, keyfile, certfile)
-            original_init(self, host, port, local_hostname, timeout=timeout,
-                          source_address=source_address, context=context)
+            original_init(
+                self,
+                host,
+                port,
+                local_hostname,
+                timeout=timeout,
+                source_address=source_address,
+                context=context,
+            )
 
         __init__._async_app_compat_role = "smtplib-keyfile"
         smtp_ssl.__init__ = __init__
@@ -829,11 +863,13 @@ def _patch_smtplib(smtplib):
 # 3.12: django.test.runner.RemoteTestResult.addDuration
 # --------------------------------------------------------------------------
 
+
 def _patch_django_test_runner(runner):
     import unittest
 
     cls = runner.RemoteTestResult
     if hasattr(unittest.TestResult, "addDuration") and not hasattr(cls, "addDuration"):
+
         def addDuration(self, test, elapsed):
             """Accept unittest's test duration (3.12+) and drop it.
 
@@ -848,6 +884,7 @@ def _patch_django_test_runner(runner):
 # --------------------------------------------------------------------------
 # 3.13.0: surrogate-escaped bodies handed back to SafeMIMEText.set_payload
 # --------------------------------------------------------------------------
+
 
 def _patch_django_mail_message(message):
     cls = message.SafeMIMEText
@@ -881,6 +918,7 @@ def _patch_django_mail_message(message):
 # --------------------------------------------------------------------------
 # psycopg2 2.9: the connection's UTC offset arrives as a timedelta
 # --------------------------------------------------------------------------
+
 
 def _utc_tzinfo_factory_for(utc):
     import datetime
@@ -917,6 +955,7 @@ def _patch_django_postgresql_base(base):
 # --------------------------------------------------------------------------
 # 3.11: asyncio.coroutine
 # --------------------------------------------------------------------------
+
 
 def coroutine(func):
     """Decorator for generator-based coroutines: ``asyncio.coroutine`` on every Python.
@@ -956,6 +995,7 @@ def _coroutine_polyfill(func):
     if inspect.isgeneratorfunction(func):
         coro = func
     else:
+
         @functools.wraps(func)
         def coro(*args, **kw):
             res = func(*args, **kw)
@@ -991,6 +1031,7 @@ def _patch_asyncio(asyncio):
 
 # --------------------------------------------------------------------------
 
+
 def apply():
     """Install the shims this Python needs; idempotent, safe from several copies.
 
@@ -1008,10 +1049,12 @@ def apply():
     # strips tab/CR/LF, 3.7.11+ included; the hook checks on Django import.
     _when_imported("django.core.validators", "url-validator", _patch_url_validator)
     # Not version-gated: psycopg2 2.9 exists for every Python here.
-    _when_imported("django.db.backends.postgresql.utils", "psycopg2-utc-offset",
-                   _patch_django_postgresql_utils)
-    _when_imported("django.db.backends.postgresql.base", "psycopg2-utc-offset",
-                   _patch_django_postgresql_base)
+    _when_imported(
+        "django.db.backends.postgresql.utils", "psycopg2-utc-offset", _patch_django_postgresql_utils
+    )
+    _when_imported(
+        "django.db.backends.postgresql.base", "psycopg2-utc-offset", _patch_django_postgresql_base
+    )
     if version >= (3, 12):
         _install_find_module_fallback()
         _patch_path_finder()
@@ -1019,16 +1062,18 @@ def apply():
         for name in _UTC_DATETIME_MODULES:
             _when_imported(name, "datetime-utc", _patch_datetime_global)
         _when_imported("django.http.response", "datetime-utc", _patch_set_cookie)
-        _when_imported("django.core.cache.backends.filebased", "glob-glob1",
-                       _patch_django_filebased_cache)
-        _when_imported("django.test.signals", "override-warning-stacklevel",
-                       _patch_django_test_signals)
+        _when_imported(
+            "django.core.cache.backends.filebased", "glob-glob1", _patch_django_filebased_cache
+        )
+        _when_imported(
+            "django.test.signals", "override-warning-stacklevel", _patch_django_test_signals
+        )
         _when_imported("smtplib", "smtplib-keyfile", _patch_smtplib)
-        _when_imported("django.test.runner", "remote-test-result-duration",
-                       _patch_django_test_runner)
+        _when_imported(
+            "django.test.runner", "remote-test-result-duration", _patch_django_test_runner
+        )
     if version >= (3, 13):
-        _when_imported("django.core.mail.message", "mail-surrogates",
-                       _patch_django_mail_message)
+        _when_imported("django.core.mail.message", "mail-surrogates", _patch_django_mail_message)
 
 
 def when_imported(name, key, func):

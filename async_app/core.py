@@ -17,6 +17,7 @@ paths:
 
 Where each view, middleware and hook runs is decided in :mod:`async_app.modes`.
 """
+
 import asyncio
 import functools
 import inspect
@@ -36,8 +37,19 @@ from django_wsgi.handler import DjangoApplication
 from . import exception
 from .exception import call_with_exception, convert_exception
 from .middleware import AsyncGetResponse, GetResponse, build_async_chain, catching, on_loop_pipeline
-from .modes import Runner, has_coroutine_hooks, is_async_view, is_coroutine_function, middleware_mode
-from .modes import ViewAwaitedOnLoop, load_lazy_request_state, note_adaptation, refuse_stray_coroutine
+from .modes import (
+    Runner,
+    has_coroutine_hooks,
+    is_async_view,
+    is_coroutine_function,
+    middleware_mode,
+)
+from .modes import (
+    ViewAwaitedOnLoop,
+    load_lazy_request_state,
+    note_adaptation,
+    refuse_stray_coroutine,
+)
 from .modes import wants_async_get_response
 from .resolving import ResolvedPaths
 
@@ -94,7 +106,9 @@ class AsyncBaseHandler(DjangoApplication):
         self._response_middleware = []
         self._exception_middleware = []
         self._resolved = ResolvedPaths()
-        self._runner = Runner(bool(getattr(settings, "ASYNC_APP_MIDDLEWARE_IN_THREADS", False)), self.__class__)
+        self._runner = Runner(
+            bool(getattr(settings, "ASYNC_APP_MIDDLEWARE_IN_THREADS", False)), self.__class__
+        )
         self._fused_segment = None
 
         if settings.MIDDLEWARE is None:
@@ -103,8 +117,10 @@ class AsyncBaseHandler(DjangoApplication):
             self._async_chain = catching(self._runner, self._legacy_get_response_async)
             self._all_sync = not any(
                 has_coroutine_hooks(getattr(hook, "__self__", None))
-                for hook in self._request_middleware + self._response_middleware
-                + self._view_middleware + self._template_response_middleware
+                for hook in self._request_middleware
+                + self._response_middleware
+                + self._view_middleware
+                + self._template_response_middleware
                 + self._exception_middleware
             )
             self._note_coroutine_view_hooks()
@@ -117,7 +133,9 @@ class AsyncBaseHandler(DjangoApplication):
         for middleware_path in reversed(settings.MIDDLEWARE):
             factory = import_string(middleware_path)
             native = wants_async_get_response(factory, middleware_path)
-            is_async = note_adaptation(factory, native, below_is_async, middleware_path, settings.DEBUG)
+            is_async = note_adaptation(
+                factory, native, below_is_async, middleware_path, settings.DEBUG
+            )
             get_response = AsyncGetResponse() if native else GetResponse(sync_handler)
             try:
                 middleware = factory(get_response)
@@ -155,7 +173,9 @@ class AsyncBaseHandler(DjangoApplication):
     def _note_coroutine_view_hooks(self):
         self._coroutine_view_hooks = any(
             is_coroutine_function(hook)
-            for hook in self._view_middleware + self._template_response_middleware + self._exception_middleware
+            for hook in self._view_middleware
+            + self._template_response_middleware
+            + self._exception_middleware
         )
 
     # choosing the path --------------------------------------------------------
@@ -189,8 +209,12 @@ class AsyncBaseHandler(DjangoApplication):
             set_urlconf(settings.ROOT_URLCONF)
             response = await self._async_chain(request)
             if self._response_middleware:
-                response = await self._runner.run_sync_code(self._legacy_process_responses, request, response)
-            return request, await self._runner.run_sync_code(self._finish_response, request, response)
+                response = await self._runner.run_sync_code(
+                    self._legacy_process_responses, request, response
+                )
+            return request, await self._runner.run_sync_code(
+                self._finish_response, request, response
+            )
         finally:
             on_loop_pipeline.reset(token)
 
@@ -223,7 +247,9 @@ class AsyncBaseHandler(DjangoApplication):
                     )
         except Exception:
             signals.got_request_exception.send(sender=self.__class__, request=request)
-            response = self.handle_uncaught_exception(request, get_resolver(get_urlconf()), sys.exc_info())
+            response = self.handle_uncaught_exception(
+                request, get_resolver(get_urlconf()), sys.exc_info()
+            )
         return response
 
     # the view ------------------------------------------------------------------
@@ -281,7 +307,10 @@ class AsyncBaseHandler(DjangoApplication):
                 response = callback(request, *callback_args, **callback_kwargs)
             else:
                 view = functools.partial(
-                    BaseHandler.make_view_atomic(self, callback), request, *callback_args, **callback_kwargs
+                    BaseHandler.make_view_atomic(self, callback),
+                    request,
+                    *callback_args,
+                    **callback_kwargs,
                 )
                 response = await self._runner.run_in_view_pool(view)
             views_own = on_loop  # a coroutine view's own coroutine, awaited as is
@@ -326,11 +355,15 @@ class AsyncBaseHandler(DjangoApplication):
         await runner.run_sync_code(load_lazy_request_state, request)
         response = None
         for middleware_method in self._view_middleware:
-            response = await runner.call_hook(middleware_method, request, callback, callback_args, callback_kwargs)
+            response = await runner.call_hook(
+                middleware_method, request, callback, callback_args, callback_kwargs
+            )
             if response:
                 break
         if response is None:
-            response = await self._call_view(request, callback, callback_args, callback_kwargs, async_view)
+            response = await self._call_view(
+                request, callback, callback_args, callback_kwargs, async_view
+            )
         if response is None:
             exception.view_returned_none(callback)
         if hasattr(response, "render") and callable(response.render):
@@ -353,7 +386,9 @@ class AsyncBaseHandler(DjangoApplication):
             if is_coroutine_function(middleware_method):
                 response = await middleware_method(request, exc)
             else:
-                response = await self._runner.run_sync_code(call_with_exception, middleware_method, request, exc)
+                response = await self._runner.run_sync_code(
+                    call_with_exception, middleware_method, request, exc
+                )
             if response:
                 return response
         raise exc
@@ -429,10 +464,14 @@ class AsyncBaseHandler(DjangoApplication):
     def _finish_response(self, request, response):
         """The end of ``BaseHandler.get_response``: close the request with the response, log 404s."""
         response._closable_objects.append(request)
-        if not getattr(response, "is_rendered", True) and callable(getattr(response, "render", None)):
+        if not getattr(response, "is_rendered", True) and callable(
+            getattr(response, "render", None)
+        ):
             response = response.render()
         if response.status_code == 404:
-            logger.warning("Not Found: %s", request.path, extra={"status_code": 404, "request": request})
+            logger.warning(
+                "Not Found: %s", request.path, extra={"status_code": 404, "request": request}
+            )
         return response
 
 

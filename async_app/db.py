@@ -14,6 +14,7 @@ queries and transactions, and each query would block the whole loop.
   production. ``DJANGO_ALLOW_ASYNC_UNSAFE`` (any non-empty value, read at
   call time) switches it off. The request handler installs it at import.
 """
+
 import asyncio
 import functools
 import os

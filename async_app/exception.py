@@ -7,6 +7,7 @@ technical pages). Django 1.11's exception code reads ``sys.exc_info()`` or
 uses a bare ``raise``, so each helper re-raises the exception first, making it
 the one being handled in whatever thread or greenlet runs it.
 """
+
 import types
 
 from django.core.handlers.exception import response_for_exception
@@ -49,7 +50,10 @@ def check_atomic_requests(view):
     """
     non_atomic_requests = getattr(view, "_non_atomic_requests", set())
     for connection in connections.all():
-        if connection.settings_dict["ATOMIC_REQUESTS"] and connection.alias not in non_atomic_requests:
+        if (
+            connection.settings_dict["ATOMIC_REQUESTS"]
+            and connection.alias not in non_atomic_requests
+        ):
             raise RuntimeError(ATOMIC_REQUESTS_MESSAGE)
 
 

@@ -16,6 +16,7 @@ the same, exactly as for a direct call. While the child runs it is marked as
 sync code (the database guard lets it use the ORM, as hooks on the loop
 may); while it waits for the awaitable, it is not.
 """
+
 import asyncio
 import threading
 import types

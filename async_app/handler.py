@@ -14,6 +14,7 @@ thread, the loop's, as sync code (under the test client: the test's thread).
 Importing this module sets Django up (as ``get_wsgi_application`` does), so
 ``DJANGO_SETTINGS_MODULE`` must be set first.
 """
+
 import asyncio
 import functools
 import io
@@ -106,7 +107,9 @@ class AsyncDjangoApplication(AsyncBaseHandler):
             if self.runs_sync(path_info, environ.get("REQUEST_METHOD")):
                 response = await self._runner.run_in_view_pool(self._respond_sync, environ)
             else:
-                request, response = await self.get_response_on_loop(None, self._make_request, environ)
+                request, response = await self.get_response_on_loop(
+                    None, self._make_request, environ
+                )
         except asyncio.CancelledError:
             if not state.finish_delegated:
                 call_here(signals.request_finished.send, sender=self.__class__)

@@ -6,6 +6,7 @@ handshake, and sockets pile up in TIME_WAIT. :func:`http_session` hands out
 one session per event loop (one worker = one loop), created lazily on first
 use, and the worker closes it on shutdown with :func:`close_http_session`.
 """
+
 import asyncio
 
 __all__ = ["close_http_session", "http_session"]

@@ -11,6 +11,7 @@ copies per task and :mod:`async_app.sync` carries across thread hops.
 For code that never touches asyncio a ContextLocal behaves exactly like a
 thread-local: every thread starts with its own empty context.
 """
+
 import contextvars
 import threading
 

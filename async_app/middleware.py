@@ -19,6 +19,7 @@ Layers get a :class:`async_app.modes.Runner` (where sync code runs) and the
 layer below; every exception becomes a response through
 :func:`async_app.exception.convert_exception`.
 """
+
 import contextvars
 import inspect
 

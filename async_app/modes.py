@@ -17,6 +17,7 @@ This module is async_app's counterpart, for the coroutine pipeline:
   bridge on the loop, or in the bridge pool; sync views in the view pool. It
   is what the middleware layers get; they never see the application.
 """
+
 import asyncio
 import contextvars
 import functools
@@ -189,7 +190,9 @@ def note_adaptation(factory, native, below_is_async, path, debug):
         is_async = bool(getattr(factory, "async_capable", False))
     if debug and is_async != below_is_async:
         _request_logger.debug(
-            "%s handler adapted for middleware %s.", "Synchronous" if is_async else "Asynchronous", path
+            "%s handler adapted for middleware %s.",
+            "Synchronous" if is_async else "Asynchronous",
+            path,
         )
     return is_async
 
@@ -211,7 +214,8 @@ def middleware_mode(middleware, native, split=True):
     if native:
         return NATIVE
     splittable = (
-        isinstance(middleware, MiddlewareMixin) and type(middleware).__call__ is MiddlewareMixin.__call__
+        isinstance(middleware, MiddlewareMixin)
+        and type(middleware).__call__ is MiddlewareMixin.__call__
     )
     if splittable and has_coroutine_hooks(middleware):
         return ASYNC_HOOKS
@@ -290,7 +294,7 @@ class Runner:
             func,
             *args,
             executor=executor,
-            on_orphan=self._orphaned_by(request_state.get())
+            on_orphan=self._orphaned_by(request_state.get()),
         )
 
     def _orphaned_by(self, state):

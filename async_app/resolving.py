@@ -5,6 +5,7 @@ same way until the urlconf changes (a new ``ROOT_URLCONF``,
 ``clear_url_caches()``: both give a new resolver object, which empties the
 cache). Each request gets its own copy of a cached ``ResolverMatch``.
 """
+
 from django.conf import settings
 from django.urls import ResolverMatch, get_resolver, get_urlconf, set_urlconf
 

@@ -13,6 +13,7 @@ wraps what the worker streams, ends the iteration there and the response
 then ends normally (a complete chunked body), after which the iterator's
 ``aclose()`` runs its ``finally`` blocks.
 """
+
 import asyncio
 import os
 import threading
@@ -123,7 +124,9 @@ async def until_shutdown(iterable):
     """
     stream = _Stream(iterable.__aiter__())
     _streams.add(stream)
-    task = asyncio.current_task() if hasattr(asyncio, "current_task") else asyncio.Task.current_task()
+    task = (
+        asyncio.current_task() if hasattr(asyncio, "current_task") else asyncio.Task.current_task()
+    )
     try:
         while True:
             if stream.stopped or _past_deadline():

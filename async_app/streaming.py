@@ -15,6 +15,7 @@ Middleware that rewraps ``streaming_content`` with a sync generator (Django
 1.11's ``GZipMiddleware``) cannot wrap an async stream; such a response fails
 while streaming, as it would on Django 4.2 with a sync-only middleware.
 """
+
 import warnings
 
 from django.http import StreamingHttpResponse

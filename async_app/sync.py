@@ -31,6 +31,7 @@ Under the test client the pipeline runs in *inline mode*
 (:func:`inline_mode`): sync code runs on the calling thread, so a
 ``TestCase`` transaction stays visible to views.
 """
+
 import asyncio
 import concurrent.futures
 import contextlib

@@ -13,6 +13,7 @@ shutdown awaits :func:`wait_spawned` with ``graceful_timeout``. Tasks still
 running at that deadline are cancelled and each is logged as lost, so nothing
 spawned disappears silently.
 """
+
 import asyncio
 import inspect
 import logging

@@ -33,6 +33,7 @@ client another (:mod:`async_app.testing.websocket`). Settings (Django's):
 On graceful shutdown (:mod:`async_app.shutdown`) open sockets are closed with
 1001 (going away); the view's ``receive()`` raises :class:`WebSocketClosed`.
 """
+
 import asyncio
 import inspect
 import json
@@ -47,8 +48,15 @@ from django.utils.six.moves.urllib.parse import urlsplit
 from . import shutdown
 from .server.upgrade import ENVIRON_KEY
 
-__all__ = ["ENVIRON_KEY", "MessageSocket", "WebSocket", "WebSocketClosed", "accept_websocket",
-           "check_origin", "is_websocket_request"]
+__all__ = [
+    "ENVIRON_KEY",
+    "MessageSocket",
+    "WebSocket",
+    "WebSocketClosed",
+    "accept_websocket",
+    "check_origin",
+    "is_websocket_request",
+]
 
 DEFAULT_MAX_MESSAGE_SIZE = 1024 * 1024
 DEFAULT_HEARTBEAT = 30.0
@@ -57,8 +65,12 @@ DEFAULT_CLOSE_TIMEOUT = 2.0
 GOING_AWAY = 1001
 
 # Code that may await (async def, @types.coroutine generators, async generators).
-_COROUTINE_FLAGS = (inspect.CO_COROUTINE | inspect.CO_ITERABLE_COROUTINE
-                    | inspect.CO_ASYNC_GENERATOR | inspect.CO_GENERATOR)
+_COROUTINE_FLAGS = (
+    inspect.CO_COROUTINE
+    | inspect.CO_ITERABLE_COROUTINE
+    | inspect.CO_ASYNC_GENERATOR
+    | inspect.CO_GENERATOR
+)
 
 
 class WebSocketClosed(Exception):
@@ -76,8 +88,10 @@ class NotAWebSocketRequest(SuspiciousOperation):
 
 def is_websocket_request(request):
     """True when ``request`` asks for a WebSocket upgrade this server can accept."""
-    return (request.META.get(ENVIRON_KEY) is not None
-            and "websocket" in request.META.get("HTTP_UPGRADE", "").lower())
+    return (
+        request.META.get(ENVIRON_KEY) is not None
+        and "websocket" in request.META.get("HTTP_UPGRADE", "").lower()
+    )
 
 
 def accept_websocket(request, subprotocols=(), max_message_size=None, heartbeat=None):
@@ -102,7 +116,8 @@ def accept_websocket(request, subprotocols=(), max_message_size=None, heartbeat=
         raise RuntimeError(
             "accept_websocket() needs a coroutine view: make the view 'async def' and "
             "'ws = await accept_websocket(request)' (a sync view runs in a thread, "
-            "without the event loop a WebSocket lives on)")
+            "without the event loop a WebSocket lives on)"
+        )
     return _accept(request, tuple(subprotocols), max_message_size, heartbeat)
 
 
@@ -112,15 +127,18 @@ async def _accept(request, subprotocols, max_message_size, heartbeat):
         raise NotAWebSocketRequest("Expected a WebSocket handshake (GET with Upgrade: websocket)")
     check_origin(request)
     if max_message_size is None:
-        max_message_size = getattr(settings, "ASYNC_APP_WEBSOCKET_MAX_MESSAGE_SIZE",
-                                   DEFAULT_MAX_MESSAGE_SIZE)
+        max_message_size = getattr(
+            settings, "ASYNC_APP_WEBSOCKET_MAX_MESSAGE_SIZE", DEFAULT_MAX_MESSAGE_SIZE
+        )
     if heartbeat is None:
         heartbeat = getattr(settings, "ASYNC_APP_WEBSOCKET_HEARTBEAT", DEFAULT_HEARTBEAT)
     close_timeout = getattr(settings, "ASYNC_APP_WEBSOCKET_CLOSE_TIMEOUT", DEFAULT_CLOSE_TIMEOUT)
-    channel = await upgrade.accept(subprotocols=subprotocols,
-                                   max_message_size=int(max_message_size),
-                                   heartbeat=float(heartbeat) or None,
-                                   close_timeout=float(close_timeout))
+    channel = await upgrade.accept(
+        subprotocols=subprotocols,
+        max_message_size=int(max_message_size),
+        heartbeat=float(heartbeat) or None,
+        close_timeout=float(close_timeout),
+    )
     if channel is None:
         raise NotAWebSocketRequest("Invalid WebSocket handshake")
     ws = WebSocket(channel)

@@ -14,6 +14,7 @@ each request is :mod:`async_app.server`: aiohttp parses HTTP/1.x
 builds the environ, runs the application and writes the response itself
 (:mod:`~async_app.server.cycle`, :mod:`~async_app.server.response`).
 """
+
 import asyncio
 import errno
 import gc
@@ -40,8 +41,7 @@ STOP_KEEPALIVE_LINGER = 2.0
 FIRST_REQUEST_TIMEOUT = 5.0
 SSL_HANDSHAKE_TIMEOUT = 10.0
 
-_ACCEPT_RETRY = (errno.EAGAIN, errno.EWOULDBLOCK, errno.ECONNABORTED,
-                 errno.EPROTO, errno.EINTR)
+_ACCEPT_RETRY = (errno.EAGAIN, errno.EWOULDBLOCK, errno.ECONNABORTED, errno.EPROTO, errno.EINTR)
 
 
 def _set_done(future):
@@ -156,18 +156,18 @@ class AiohttpWorker(base.Worker):
         self._max_connections = max(1, self.cfg.worker_connections)
         keepalive = max(float(self.cfg.keepalive), 0.0)
         self._server = ConnectionFactory(
-            self, self.handle_request,
+            self,
+            self.handle_request,
             keepalive_timeout=keepalive,
             tcp_keepalive=True,
             logger=self.log.error_log,
             access_log=None,
             auto_decompress=False,
-            **parser_limits(self.cfg)
+            **parser_limits(self.cfg),
         )
         idle_limit = keepalive if keepalive > 0 else FIRST_REQUEST_TIMEOUT
         header_timeout = self.cycle_settings.header_timeout or idle_limit
-        self._acceptors = [loop.create_task(self._accept(listener))
-                           for listener in self.sockets]
+        self._acceptors = [loop.create_task(self._accept(listener)) for listener in self.sockets]
         try:
             while self.alive:
                 self.notify()
@@ -278,8 +278,9 @@ class AiohttpWorker(base.Worker):
         """
         if self.alive:
             graceful = float(self.cfg.graceful_timeout)
-            shutdown_signal.begin(min(shutdown_signal.grace_period(),
-                                      max(graceful - min(1.0, 0.25 * graceful), 0.0)))
+            shutdown_signal.begin(
+                min(shutdown_signal.grace_period(), max(graceful - min(1.0, 0.25 * graceful), 0.0))
+            )
         self.alive = False
         self._wake()
 
@@ -340,9 +341,10 @@ class AiohttpWorker(base.Worker):
         """
         loop = self.loop
         for module_name, func_name, takes_timeout in (
-                ("async_app.tasks", "wait_spawned", True),
-                ("async_app.http", "close_http_session", False),
-                ("async_app.pubsub", "close", False)):
+            ("async_app.tasks", "wait_spawned", True),
+            ("async_app.http", "close_http_session", False),
+            ("async_app.pubsub", "close", False),
+        ):
             module = sys.modules.get(module_name)
             func = getattr(module, func_name, None)
             if func is None:
@@ -404,8 +406,9 @@ class AiohttpUVLoopWorker(AiohttpWorker):
         try:
             import uvloop
         except ImportError:
-            raise RuntimeError("AiohttpUVLoopWorker needs uvloop: "
-                               "pip install 'async_app[uvloop]'") from None
+            raise RuntimeError(
+                "AiohttpUVLoopWorker needs uvloop: pip install 'async_app[uvloop]'"
+            ) from None
         return uvloop.new_event_loop()
 
 

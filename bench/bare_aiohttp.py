@@ -5,6 +5,7 @@ aiohttp's low-level ``web.Server`` with a handler answering ``Hello world!``
 loop, one process: what aiohttp itself costs per request, nothing of
 gunicorn, WSGI or Django. ``bench/run.py`` runs it pinned to CPU 0.
 """
+
 import asyncio
 import sys
 

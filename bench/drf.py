@@ -13,6 +13,7 @@ Times are process CPU time (all threads), not wall time, so that other load
 on a shared machine counts less. Each measurement is the best of ``BENCH_ROUNDS`` (default 5) alternating
 rounds of ``BENCH_REQUESTS`` (default 1000) requests.
 """
+
 import asyncio
 import os
 import sys
@@ -77,9 +78,13 @@ def direct_dispatch(token):
 
     view = SyncHello()
     choice = per_request(lambda: is_coroutine_function(_handler(view, "GET")), count=100 * REQUESTS)
-    print("the per-request choice alone (the handler, is it a coroutine function): %.2f us" % choice)
-    print("sync handler, direct dispatch: async_app.drf %.1f us, DRF's own %.1f us (%+.1f us)"
-          % (ours, drfs, ours - drfs))
+    print(
+        "the per-request choice alone (the handler, is it a coroutine function): %.2f us" % choice
+    )
+    print(
+        "sync handler, direct dispatch: async_app.drf %.1f us, DRF's own %.1f us (%+.1f us)"
+        % (ours, drfs, ours - drfs)
+    )
 
 
 async def pipeline(token):
@@ -94,7 +99,10 @@ async def pipeline(token):
         assert response.status_code == 200, response.content
         response.close()
 
-    paths = (("/drf/sync-hello/", "sync handler (view pool)"), ("/drf/hello/", "coroutine handler (loop)"))
+    paths = (
+        ("/drf/sync-hello/", "sync handler (view pool)"),
+        ("/drf/hello/", "coroutine handler (loop)"),
+    )
     best = {}
     for _ in range(ROUNDS):
         for path, label in paths:

@@ -13,6 +13,7 @@ with ``ASYNC_APP_DJANGO5_API=0``: only the compat layer that lets Django 1.11
 run on this Python, none of the Django 5.2 backports (which wrap, for
 instance, ``Signal.send``).
 """
+
 import io
 import json
 import os

@@ -8,6 +8,7 @@ with one worker (:class:`Gunicorn`), or aiohttp's bare server
 :func:`hold_connections` opens keep-alive connections that each made one
 request and stay open.
 """
+
 import os
 import re
 import shutil
@@ -56,8 +57,13 @@ class Server:
         env = dict(os.environ, PYTHONPATH=ROOT)
         env.pop("GUNICORN_CMD_ARGS", None)
         self.log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(pinned(0, [sys.executable] + self.argv(argv)), cwd=ROOT,
-                                     env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            pinned(0, [sys.executable] + self.argv(argv)),
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
 
     def argv(self, argv):
         """The interpreter's arguments that start the server (subclasses build them)."""
@@ -173,10 +179,22 @@ def open_fds(pid):
 
 def wrk(url, connections, duration):
     """Run wrk (pinned to CPU 1, one thread) against ``url``; its parsed summary."""
-    argv = pinned(1, ["wrk", "-t1", "-c%d" % connections, "-d%ds" % duration,
-                      "--timeout", "5s", "--latency", url])
-    out = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                         universal_newlines=True).stdout
+    argv = pinned(
+        1,
+        [
+            "wrk",
+            "-t1",
+            "-c%d" % connections,
+            "-d%ds" % duration,
+            "--timeout",
+            "5s",
+            "--latency",
+            url,
+        ],
+    )
+    out = subprocess.run(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True
+    ).stdout
     return parse_wrk(out)
 
 
@@ -190,8 +208,15 @@ def _ms(text):
 
 def parse_wrk(out):
     """requests/s, p50/p99 (ms), socket errors, non-2xx/3xx and requests from wrk's output."""
-    result = {"rps": 0.0, "p50": float("nan"), "p99": float("nan"), "errors": 0,
-              "non2xx": 0, "requests": 0, "raw": out}
+    result = {
+        "rps": 0.0,
+        "p50": float("nan"),
+        "p99": float("nan"),
+        "errors": 0,
+        "non2xx": 0,
+        "requests": 0,
+        "raw": out,
+    }
     m = re.search(r"Requests/sec:\s+([\d.]+)", out)
     if m:
         result["rps"] = float(m.group(1))

@@ -14,6 +14,7 @@ spread; CPU time, so the other load of a shared machine counts little) and
 the ratios of the same run. Against the stock handler there is no goal: no
 server's cost is in either side.
 """
+
 import asyncio
 import os
 import statistics
@@ -34,7 +35,9 @@ from django.test.utils import override_settings  # noqa: E402
 from async_app import AsyncDjangoApplication  # noqa: E402
 from bench import floor  # noqa: E402
 
-FUNCTION_MIDDLEWARE = settings.MIDDLEWARE[:3] + ["bench.middleware.timing_middleware"] + settings.MIDDLEWARE[3:]
+FUNCTION_MIDDLEWARE = (
+    settings.MIDDLEWARE[:3] + ["bench.middleware.timing_middleware"] + settings.MIDDLEWARE[3:]
+)
 
 COMMON = ["django.middleware.common.CommonMiddleware"]
 
@@ -116,8 +119,10 @@ def main():
     seconds = float(os.environ.get("BENCH_DURATION", "2"))
     repeats = int(os.environ.get("BENCH_REPEATS", "5"))
     concurrency = int(os.environ.get("BENCH_CONCURRENCY", "64"))
-    print("in-process: %d repeats of %.1f CPU-s per row, %d requests at a time, Python %s"
-          % (repeats, seconds, concurrency, sys.version.split()[0]))
+    print(
+        "in-process: %d repeats of %.1f CPU-s per row, %d requests at a time, Python %s"
+        % (repeats, seconds, concurrency, sys.version.split()[0])
+    )
     rps = asyncio.run(run(seconds, repeats, concurrency))
     for key, label in [row[:2] for row in ROWS + STOCK_ROWS]:
         print("  %-54s %s req/CPU-s" % (label, spread(rps[key])))

@@ -1,4 +1,5 @@
 """The function-style middleware the benchmark adds: an in-house timing middleware."""
+
 import time
 
 

@@ -4,6 +4,7 @@
 :func:`rewrite_section` replaces what lies between :data:`BEGIN` and
 :data:`END` in docs/benchmarks.md (``BENCH_DOCS=1``), keeping the rest.
 """
+
 import statistics
 
 from .rows import FLOOR_LABELS, MEASUREMENTS, ratios, side_values, spread, verdict
@@ -18,58 +19,96 @@ def _label(side):
 
 def goal_table(rounds, rows):
     """The markdown table of ``rows`` over ``rounds``: one line per goal, MET or MISSED."""
-    lines = ["| row | ours req/s | floor or peer req/s | ratio median [min-max] "
-             "| ratio by req/CPU-s | goal | |",
-             "|---|---:|---:|---:|---:|---:|---|"]
+    lines = [
+        "| row | ours req/s | floor or peer req/s | ratio median [min-max] "
+        "| ratio by req/CPU-s | goal | |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
     for row in rows:
         _, label, numerator, denominator, goal, strict = row
         r = ratios(rounds, row)
-        lines.append("| %s | %s | %s | %s | %s | %s %.1f | %s |" % (
-            label, "%.0f" % statistics.median(r["ours"]), "%.0f" % statistics.median(r["theirs"]),
-            spread(r["ratio"]), spread(r["ratio_cpu"]), ">" if strict else ">=", goal,
-            verdict(r["ratio"], goal, strict)))
+        lines.append(
+            "| %s | %s | %s | %s | %s | %s %.1f | %s |"
+            % (
+                label,
+                "%.0f" % statistics.median(r["ours"]),
+                "%.0f" % statistics.median(r["theirs"]),
+                spread(r["ratio"]),
+                spread(r["ratio_cpu"]),
+                ">" if strict else ">=",
+                goal,
+                verdict(r["ratio"], goal, strict),
+            )
+        )
     return "\n".join(lines)
 
 
 def floor_table(rounds):
     """The floor's parts in µs per request and the floors in req/s (median [min-max])."""
     bare = [r["bare"] for r in rounds]
-    lines = ["| part | µs per request | floor req/s (req/CPU-s) |", "|---|---:|---:|",
-             "| aiohttp's bare hello (1e6 / req/s; by CPU: 1e6 / req/CPU-s) | %s (CPU %s) | |" % (
-                 spread([1e6 / m["rps"] if m["rps"] else 0.0 for m in bare], "%.0f"),
-                 spread([1e6 / m["cpu_rps"] if m["cpu_rps"] else 0.0 for m in bare], "%.0f"))]
-    for stack, side, label in (("common", "floor_common", "CommonMiddleware"),
-                               ("seven", "floor_seven", "7 middleware")):
+    lines = [
+        "| part | µs per request | floor req/s (req/CPU-s) |",
+        "|---|---:|---:|",
+        "| aiohttp's bare hello (1e6 / req/s; by CPU: 1e6 / req/CPU-s) | %s (CPU %s) | |"
+        % (
+            spread([1e6 / m["rps"] if m["rps"] else 0.0 for m in bare], "%.0f"),
+            spread([1e6 / m["cpu_rps"] if m["cpu_rps"] else 0.0 for m in bare], "%.0f"),
+        ),
+    ]
+    for stack, side, label in (
+        ("common", "floor_common", "CommonMiddleware"),
+        ("seven", "floor_seven", "7 middleware"),
+    ):
         values = [side_values(r, side) for r in rounds]
-        lines.append("| Django's stock WSGIHandler in process, %s (CPU) | %s | %s (%s) |" % (
-            label, spread([r["django"][stack] for r in rounds], "%.0f"),
-            spread([v[0] for v in values], "%.0f"), spread([v[1] for v in values], "%.0f")))
+        lines.append(
+            "| Django's stock WSGIHandler in process, %s (CPU) | %s | %s (%s) |"
+            % (
+                label,
+                spread([r["django"][stack] for r in rounds], "%.0f"),
+                spread([v[0] for v in values], "%.0f"),
+                spread([v[1] for v in values], "%.0f"),
+            )
+        )
     return "\n".join(lines)
 
 
 def measurement_table(rounds, keys):
     """Every measurement of the run: req/s, req per CPU-second, p99, errors (medians, spreads)."""
-    lines = ["| server | req/s | req/CPU-s | p99 ms | socket errors + non-2xx |",
-             "|---|---:|---:|---:|---:|"]
+    lines = [
+        "| server | req/s | req/CPU-s | p99 ms | socket errors + non-2xx |",
+        "|---|---:|---:|---:|---:|",
+    ]
     for key in keys:
         ms = [r[key] for r in rounds]
-        lines.append("| %s | %s | %s | %.1f | %d |" % (
-            _label(key), spread([m["rps"] for m in ms], "%.0f"),
-            spread([m["cpu_rps"] for m in ms], "%.0f"),
-            statistics.median([m["p99"] for m in ms]),
-            sum(m["errors"] + m["non2xx"] for m in ms)))
+        lines.append(
+            "| %s | %s | %s | %.1f | %d |"
+            % (
+                _label(key),
+                spread([m["rps"] for m in ms], "%.0f"),
+                spread([m["cpu_rps"] for m in ms], "%.0f"),
+                statistics.median([m["p99"] for m in ms]),
+                sum(m["errors"] + m["non2xx"] for m in ms),
+            )
+        )
     return "\n".join(lines)
 
 
 def memory_table(memory):
     """KiB of worker RSS per idle keep-alive connection, per worker."""
-    lines = ["| worker | RSS before KiB | KiB per open connection | connections held (fds) |",
-             "|---|---:|---:|---:|"]
+    lines = [
+        "| worker | RSS before KiB | KiB per open connection | connections held (fds) |",
+        "|---|---:|---:|---:|",
+    ]
     for name, results in memory:
-        lines.append("| %s | %s | %s | %s |" % (
-            name, spread([r["before_kb"] for r in results], "%.0f"),
-            spread([r["per_connection_kb"] for r in results], "%.1f"),
-            spread([r["fds"] for r in results], "%.0f")))
+        lines.append(
+            "| %s | %s | %s | %s |"
+            % (
+                name,
+                spread([r["before_kb"] for r in results], "%.0f"),
+                spread([r["per_connection_kb"] for r in results], "%.1f"),
+                spread([r["fds"] for r in results], "%.0f"),
+            )
+        )
     return "\n".join(lines)
 
 
@@ -79,4 +118,4 @@ def rewrite_section(text, section):
     end = text.find(END)
     if start < 0 or end < start:
         raise ValueError("docs/benchmarks.md lacks the %r ... %r markers" % (BEGIN, END))
-    return text[:start + len(BEGIN)] + "\n" + section.strip("\n") + "\n" + text[end:]
+    return text[: start + len(BEGIN)] + "\n" + section.strip("\n") + "\n" + text[end:]

@@ -5,6 +5,7 @@ measurements of the same round (or of one and a floor computed in that
 round), against its goal. ``ratios`` turns a round's measurements into the
 rows' ratios; ``verdict`` says MET or MISSED.
 """
+
 import statistics
 
 ASYNC = "async_app.worker.AiohttpWorker"
@@ -18,70 +19,173 @@ MEASUREMENTS = {}
 
 
 def _gunicorn(key, label, worker, app, path, connections=TRIVIAL_CONNECTIONS, threads=32):
-    MEASUREMENTS[key] = (label, "gunicorn", {"worker_class": worker, "wsgi_app": app,
-                                             "threads": threads}, path, connections)
+    MEASUREMENTS[key] = (
+        label,
+        "gunicorn",
+        {"worker_class": worker, "wsgi_app": app, "threads": threads},
+        path,
+        connections,
+    )
 
 
 MEASUREMENTS["bare"] = ("bare aiohttp hello", "bare", 0.0, "/", TRIVIAL_CONNECTIONS)
 MEASUREMENTS["bare_io"] = ("bare aiohttp, 100 ms sleep", "bare", 0.1, "/", IO_CONNECTIONS)
 for suffix, worker, name in (("", ASYNC, "AiohttpWorker"), ("_uv", UVLOOP, "AiohttpUVLoopWorker")):
-    _gunicorn("common" + suffix, "%s coroutine hello, CommonMiddleware" % name, worker,
-              "bench.wsgi_async_common:application", "/hello/?delay=0")
-    _gunicorn("seven" + suffix, "%s coroutine hello, 7 middleware" % name, worker,
-              "bench.wsgi_async:application", "/hello/?delay=0")
-    _gunicorn("sync" + suffix, "%s sync hello, 7 middleware" % name, worker,
-              "bench.wsgi_async:application", "/sync-hello/?delay=0")
-    _gunicorn("function" + suffix, "%s coroutine hello, 7 + function middleware" % name,
-              worker, "bench.wsgi_async_function:application", "/hello/?delay=0")
-    _gunicorn("io" + suffix, "%s 100 ms coroutine view, 7 middleware" % name, worker,
-              "bench.wsgi_async:application", "/hello/?delay=0.1", IO_CONNECTIONS)
-    _gunicorn("plain" + suffix, "%s plain WSGI hello" % name, worker,
-              "bench.wsgi_plain:application", "/")
-_gunicorn("gthread_sync", "gthread (32 threads) sync hello, 7 middleware", "gthread",
-          "bench.wsgi_sync:application", "/sync-hello/?delay=0")
-_gunicorn("gthread_plain", "gthread (32 threads) plain WSGI hello", "gthread",
-          "bench.wsgi_plain:application", "/")
+    _gunicorn(
+        "common" + suffix,
+        "%s coroutine hello, CommonMiddleware" % name,
+        worker,
+        "bench.wsgi_async_common:application",
+        "/hello/?delay=0",
+    )
+    _gunicorn(
+        "seven" + suffix,
+        "%s coroutine hello, 7 middleware" % name,
+        worker,
+        "bench.wsgi_async:application",
+        "/hello/?delay=0",
+    )
+    _gunicorn(
+        "sync" + suffix,
+        "%s sync hello, 7 middleware" % name,
+        worker,
+        "bench.wsgi_async:application",
+        "/sync-hello/?delay=0",
+    )
+    _gunicorn(
+        "function" + suffix,
+        "%s coroutine hello, 7 + function middleware" % name,
+        worker,
+        "bench.wsgi_async_function:application",
+        "/hello/?delay=0",
+    )
+    _gunicorn(
+        "io" + suffix,
+        "%s 100 ms coroutine view, 7 middleware" % name,
+        worker,
+        "bench.wsgi_async:application",
+        "/hello/?delay=0.1",
+        IO_CONNECTIONS,
+    )
+    _gunicorn(
+        "plain" + suffix, "%s plain WSGI hello" % name, worker, "bench.wsgi_plain:application", "/"
+    )
+_gunicorn(
+    "gthread_sync",
+    "gthread (32 threads) sync hello, 7 middleware",
+    "gthread",
+    "bench.wsgi_sync:application",
+    "/sync-hello/?delay=0",
+)
+_gunicorn(
+    "gthread_plain",
+    "gthread (32 threads) plain WSGI hello",
+    "gthread",
+    "bench.wsgi_plain:application",
+    "/",
+)
 
 # The order the servers take turns in within a round: each row's two sides close in time.
-ORDER = ["bare", "common", "common_uv", "seven", "seven_uv", "sync", "sync_uv",
-         "function", "function_uv", "bare_io", "io", "io_uv",
-         "gthread_sync", "plain", "plain_uv", "gthread_plain"]
+ORDER = [
+    "bare",
+    "common",
+    "common_uv",
+    "seven",
+    "seven_uv",
+    "sync",
+    "sync_uv",
+    "function",
+    "function_uv",
+    "bare_io",
+    "io",
+    "io_uv",
+    "gthread_sync",
+    "plain",
+    "plain_uv",
+    "gthread_plain",
+]
 
 # The floors: Django's stock handler in process (bench/floor.py, CPU µs) plus
 # bare aiohttp's hello (µs = 1e6 / its req/s).
 FLOORS = {"floor_common": "common", "floor_seven": "seven"}
-FLOOR_LABELS = {"floor_common": "floor: Django + CommonMiddleware in process + bare aiohttp",
-                "floor_seven": "floor: Django + 7 middleware in process + bare aiohttp"}
+FLOOR_LABELS = {
+    "floor_common": "floor: Django + CommonMiddleware in process + bare aiohttp",
+    "floor_seven": "floor: Django + 7 middleware in process + bare aiohttp",
+}
 
 # scenario key (BENCH_ONLY), row label, numerator, denominator, goal, strict (> instead of >=)
 ROWS = []
 for suffix, name in (("", "asyncio"), ("_uv", "uvloop")):
     ROWS += [
-        ("common", "coroutine hello, CommonMiddleware / floor (%s)" % name,
-         "common" + suffix, "floor_common", 0.8, False),
-        ("seven", "coroutine hello, 7 middleware / floor (%s)" % name,
-         "seven" + suffix, "floor_seven", 0.8, False),
-        ("sync", "coroutine hello / sync hello, 7 middleware (%s)" % name,
-         "seven" + suffix, "sync" + suffix, 1.0, False),
-        ("function", "+ one function middleware / without (%s)" % name,
-         "function" + suffix, "seven" + suffix, 0.9, False),
-        ("io1000", "100 ms view, 1000 conns / bare aiohttp (%s)" % name,
-         "io" + suffix, "bare_io", 0.7, False),
+        (
+            "common",
+            "coroutine hello, CommonMiddleware / floor (%s)" % name,
+            "common" + suffix,
+            "floor_common",
+            0.8,
+            False,
+        ),
+        (
+            "seven",
+            "coroutine hello, 7 middleware / floor (%s)" % name,
+            "seven" + suffix,
+            "floor_seven",
+            0.8,
+            False,
+        ),
+        (
+            "sync",
+            "coroutine hello / sync hello, 7 middleware (%s)" % name,
+            "seven" + suffix,
+            "sync" + suffix,
+            1.0,
+            False,
+        ),
+        (
+            "function",
+            "+ one function middleware / without (%s)" % name,
+            "function" + suffix,
+            "seven" + suffix,
+            0.9,
+            False,
+        ),
+        (
+            "io1000",
+            "100 ms view, 1000 conns / bare aiohttp (%s)" % name,
+            "io" + suffix,
+            "bare_io",
+            0.7,
+            False,
+        ),
     ]
-for key, label in (("common", "coroutine hello, CommonMiddleware"),
-                   ("seven", "coroutine hello, 7 middleware"),
-                   ("sync", "sync hello, 7 middleware"),
-                   ("function", "coroutine hello, 7 + function middleware"),
-                   ("io", "100 ms view, 1000 conns"),
-                   ("plain", "plain WSGI hello")):
+for key, label in (
+    ("common", "coroutine hello, CommonMiddleware"),
+    ("seven", "coroutine hello, 7 middleware"),
+    ("sync", "sync hello, 7 middleware"),
+    ("function", "coroutine hello, 7 + function middleware"),
+    ("io", "100 ms view, 1000 conns"),
+    ("plain", "plain WSGI hello"),
+):
     scenario = {"io": "io1000", "plain": "wsgi"}.get(key, key)
     ROWS.append((scenario, "uvloop / asyncio worker: %s" % label, key + "_uv", key, 1.0, False))
 for suffix, name in (("", "AiohttpWorker"), ("_uv", "AiohttpUVLoopWorker")):
     ROWS += [
-        ("wsgi", "sync hello, 7 middleware: %s / gthread" % name,
-         "sync" + suffix, "gthread_sync", 1.0, True),
-        ("wsgi", "plain WSGI hello: %s / gthread" % name,
-         "plain" + suffix, "gthread_plain", 1.0, True),
+        (
+            "wsgi",
+            "sync hello, 7 middleware: %s / gthread" % name,
+            "sync" + suffix,
+            "gthread_sync",
+            1.0,
+            True,
+        ),
+        (
+            "wsgi",
+            "plain WSGI hello: %s / gthread" % name,
+            "plain" + suffix,
+            "gthread_plain",
+            1.0,
+            True,
+        ),
     ]
 
 SCENARIOS = ["common", "seven", "sync", "function", "io1000", "wsgi", "memory"]
@@ -89,12 +193,21 @@ ALIASES = {"trivial": ["common", "seven"], "pipeline": ["sync", "function"]}
 
 # Memory per open connection: worker, app, path (each idle connection made one request).
 MEMORY = [
-    ("AiohttpWorker", {"worker_class": ASYNC, "wsgi_app": "bench.wsgi_async:application",
-                       "threads": 32}, "/hello/?delay=0"),
-    ("AiohttpUVLoopWorker", {"worker_class": UVLOOP, "wsgi_app": "bench.wsgi_async:application",
-                             "threads": 32}, "/hello/?delay=0"),
-    ("gthread (32 threads)", {"worker_class": "gthread", "wsgi_app": "bench.wsgi_sync:application",
-                              "threads": 32}, "/sync-hello/?delay=0"),
+    (
+        "AiohttpWorker",
+        {"worker_class": ASYNC, "wsgi_app": "bench.wsgi_async:application", "threads": 32},
+        "/hello/?delay=0",
+    ),
+    (
+        "AiohttpUVLoopWorker",
+        {"worker_class": UVLOOP, "wsgi_app": "bench.wsgi_async:application", "threads": 32},
+        "/hello/?delay=0",
+    ),
+    (
+        "gthread (32 threads)",
+        {"worker_class": "gthread", "wsgi_app": "bench.wsgi_sync:application", "threads": 32},
+        "/sync-hello/?delay=0",
+    ),
 ]
 
 
@@ -104,12 +217,17 @@ def selected(only, uvloop):
     for key in only or SCENARIOS:
         for k in ALIASES.get(key, [key]):
             if k not in SCENARIOS:
-                raise ValueError("unknown BENCH_ONLY key %r (known: %s)"
-                                 % (key, ", ".join(SCENARIOS + sorted(ALIASES))))
+                raise ValueError(
+                    "unknown BENCH_ONLY key %r (known: %s)"
+                    % (key, ", ".join(SCENARIOS + sorted(ALIASES)))
+                )
             if k not in keys:
                 keys.append(k)
-    rows = [row for row in ROWS if row[0] in keys
-            and (uvloop or not (row[2].endswith("_uv") or row[3].endswith("_uv")))]
+    rows = [
+        row
+        for row in ROWS
+        if row[0] in keys and (uvloop or not (row[2].endswith("_uv") or row[3].endswith("_uv")))
+    ]
     return keys, rows
 
 
@@ -160,4 +278,7 @@ def verdict(values, goal, strict=False):
 def spread(values, fmt="%.2f"):
     """``median [min-max]`` of ``values``."""
     return (fmt + " [" + fmt + "-" + fmt + "]") % (
-        statistics.median(values), min(values), max(values))
+        statistics.median(values),
+        min(values),
+        max(values),
+    )

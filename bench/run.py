@@ -22,6 +22,7 @@ Environment: ``BENCH_DURATION`` (seconds per measurement, default 8),
 trivial = common,seven and pipeline = sync,function), ``BENCH_DOCS=1`` (or
 ``--docs``): rewrite the generated section of docs/benchmarks.md.
 """
+
 import json
 import os
 import resource
@@ -65,8 +66,11 @@ def measure(key, duration, warmup):
         result["cpu_rps"] = result["requests"] / cpu if cpu > 0 else 0.0
         if not result["requests"]:
             # Its rows read 0 (MISSED); the run goes on.
-            print("(%s: no request completed; wrk said:)\n    %s" % (
-                key, result["raw"].strip().replace("\n", "\n    ")), flush=True)
+            print(
+                "(%s: no request completed; wrk said:)\n    %s"
+                % (key, result["raw"].strip().replace("\n", "\n    ")),
+                flush=True,
+            )
         return result
     finally:
         server.stop()
@@ -75,9 +79,14 @@ def measure(key, duration, warmup):
 def django_floor(seconds):
     """Django's stock handler in process, pinned to CPU 0: ``{stack: CPU µs per request}``."""
     env = dict(os.environ, PYTHONPATH=ROOT, ASYNC_APP_DJANGO5_API="0")
-    out = subprocess.run(pinned(0, [sys.executable, "-m", "bench.floor", str(seconds)]),
-                         cwd=ROOT, env=env, stdout=subprocess.PIPE, check=True,
-                         universal_newlines=True).stdout
+    out = subprocess.run(
+        pinned(0, [sys.executable, "-m", "bench.floor", str(seconds)]),
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        check=True,
+        universal_newlines=True,
+    ).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
@@ -98,8 +107,11 @@ def memory_once(settings, path, warmup):
         finally:
             for s in held:
                 s.close()
-        return {"before_kb": before, "per_connection_kb": (after - before) / MEMORY_CONNECTIONS,
-                "fds": held_fds}
+        return {
+            "before_kb": before,
+            "per_connection_kb": (after - before) / MEMORY_CONNECTIONS,
+            "fds": held_fds,
+        }
     finally:
         server.stop()
 
@@ -121,16 +133,27 @@ def describe_machine():
         pass
     try:
         import uvloop
+
         loop = ", uvloop %s" % uvloop.__version__
     except ImportError:
         loop = ", no uvloop"
-    return ("Python %s, gunicorn %s, aiohttp %s%s, Django %s; %s CPUs (%s); load average %s "
-            "at the start; %s"
-            % (sys.version.split()[0], gunicorn.__version__, aiohttp.__version__, loop,
-               django.get_version(), os.cpu_count(), cpu,
-               " ".join("%.1f" % x for x in os.getloadavg()),
-               "servers on CPU 0, wrk on CPU 1" if shutil.which("taskset")
-               else "no taskset: not pinned"))
+    return (
+        "Python %s, gunicorn %s, aiohttp %s%s, Django %s; %s CPUs (%s); load average %s "
+        "at the start; %s"
+        % (
+            sys.version.split()[0],
+            gunicorn.__version__,
+            aiohttp.__version__,
+            loop,
+            django.get_version(),
+            os.cpu_count(),
+            cpu,
+            " ".join("%.1f" % x for x in os.getloadavg()),
+            "servers on CPU 0, wrk on CPU 1"
+            if shutil.which("taskset")
+            else "no taskset: not pinned",
+        )
+    )
 
 
 def command():
@@ -144,25 +167,48 @@ def run(only, duration, warmup, repeats, uvloop):
     keys, rows = selected(only, uvloop)
     measurement_keys, floor = needed(rows)
     rounds = []
-    memory = [(name, []) for name, _, _ in MEMORY
-              if uvloop or "UVLoop" not in name] if "memory" in keys else []
+    memory = (
+        [(name, []) for name, _, _ in MEMORY if uvloop or "UVLoop" not in name]
+        if "memory" in keys
+        else []
+    )
     for n in range(repeats):
         round_ = {}
         if floor:
             round_["django"] = django_floor(max(1.0, duration / 4.0))
-            print("round %d/%d: Django in process: %s" % (n + 1, repeats, ", ".join(
-                "%s %.0f us" % item for item in sorted(round_["django"].items()))), flush=True)
+            print(
+                "round %d/%d: Django in process: %s"
+                % (
+                    n + 1,
+                    repeats,
+                    ", ".join("%s %.0f us" % item for item in sorted(round_["django"].items())),
+                ),
+                flush=True,
+            )
         for key in measurement_keys:
             round_[key] = m = measure(key, duration, warmup)
-            print("round %d/%d: %-58s %8.0f req/s %8.0f req/CPU-s%s" % (
-                n + 1, repeats, MEASUREMENTS[key][0], m["rps"], m["cpu_rps"],
-                "  (%d socket errors, %d non-2xx)" % (m["errors"], m["non2xx"])
-                if m["errors"] or m["non2xx"] else ""), flush=True)
+            print(
+                "round %d/%d: %-58s %8.0f req/s %8.0f req/CPU-s%s"
+                % (
+                    n + 1,
+                    repeats,
+                    MEASUREMENTS[key][0],
+                    m["rps"],
+                    m["cpu_rps"],
+                    "  (%d socket errors, %d non-2xx)" % (m["errors"], m["non2xx"])
+                    if m["errors"] or m["non2xx"]
+                    else "",
+                ),
+                flush=True,
+            )
         for name, results in memory:
             settings, path = [(s, p) for w, s, p in MEMORY if w == name][0]
             results.append(memory_once(settings, path, warmup))
-            print("round %d/%d: memory %-51s %.1f KiB per open connection" % (
-                n + 1, repeats, name, results[-1]["per_connection_kb"]), flush=True)
+            print(
+                "round %d/%d: memory %-51s %.1f KiB per open connection"
+                % (n + 1, repeats, name, results[-1]["per_connection_kb"]),
+                flush=True,
+            )
         rounds.append(round_)
     return rows, rounds, measurement_keys, memory
 
@@ -182,6 +228,7 @@ def main(argv=None):
     docs = os.environ.get("BENCH_DOCS") == "1" or "--docs" in argv
     try:
         import uvloop  # noqa: F401
+
         has_uvloop = True
     except ImportError:
         has_uvloop = False
@@ -193,33 +240,59 @@ def main(argv=None):
 
     machine = describe_machine()
     print("async_app benchmark: " + machine)
-    print("each measurement: %ds of wrk after %ds of warm-up; %d rounds\n"
-          % (duration, warmup, repeats), flush=True)
+    print(
+        "each measurement: %ds of wrk after %ds of warm-up; %d rounds\n"
+        % (duration, warmup, repeats),
+        flush=True,
+    )
     started = time.monotonic()
     rows, rounds, keys, memory = run(only, duration, warmup, repeats, has_uvloop)
     tables = []
     if rows:
-        tables += ["Goals (ratios within a round; MET/MISSED by the req/s median):", "",
-                   report.goal_table(rounds, rows), ""]
+        tables += [
+            "Goals (ratios within a round; MET/MISSED by the req/s median):",
+            "",
+            report.goal_table(rounds, rows),
+            "",
+        ]
     if rounds and "django" in rounds[0]:
-        tables += ["The floor (floor req/s = 1e6 / (Django µs + aiohttp µs)):", "",
-                   report.floor_table(rounds), ""]
+        tables += [
+            "The floor (floor req/s = 1e6 / (Django µs + aiohttp µs)):",
+            "",
+            report.floor_table(rounds),
+            "",
+        ]
     if keys:
-        tables += ["Measurements (median [min-max] over the rounds):", "",
-                   report.measurement_table(rounds, keys), ""]
+        tables += [
+            "Measurements (median [min-max] over the rounds):",
+            "",
+            report.measurement_table(rounds, keys),
+            "",
+        ]
     if memory:
-        tables += ["Memory per open connection (worker RSS with %d idle keep-alive connections"
-                   " minus before, each made one request):" % MEMORY_CONNECTIONS, "",
-                   report.memory_table(memory), ""]
+        tables += [
+            "Memory per open connection (worker RSS with %d idle keep-alive connections"
+            " minus before, each made one request):" % MEMORY_CONNECTIONS,
+            "",
+            report.memory_table(memory),
+            "",
+        ]
     elapsed = time.monotonic() - started
     print("\n" + "\n".join(tables))
     print("(%d rounds in %.0f s)" % (repeats, elapsed))
     if docs:
-        section = "\n".join([
-            "Command: `%s` (with `BENCH_DOCS=1`, this section is rewritten)." % command(),
-            "", "Machine: %s." % machine, "",
-            "Each measurement: %d s of wrk after %d s of warm-up; %d rounds, %.0f s."
-            % (duration, warmup, repeats, elapsed), ""] + tables)
+        section = "\n".join(
+            [
+                "Command: `%s` (with `BENCH_DOCS=1`, this section is rewritten)." % command(),
+                "",
+                "Machine: %s." % machine,
+                "",
+                "Each measurement: %d s of wrk after %d s of warm-up; %d rounds, %.0f s."
+                % (duration, warmup, repeats, elapsed),
+                "",
+            ]
+            + tables
+        )
         with open(DOCS_PAGE) as f:
             text = f.read()
         with open(DOCS_PAGE, "w") as f:

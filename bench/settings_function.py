@@ -1,4 +1,5 @@
 """The benchmark's settings plus one function-style middleware (bench/middleware.py)."""
+
 from bench.settings import *  # noqa: F401,F403
 from bench.settings import MIDDLEWARE
 

@@ -4,6 +4,7 @@
 ``/sync-hello/?delay=S`` does the same with ``time.sleep``, as a legacy
 view waiting on blocking I/O would.
 """
+
 import time
 
 from django.conf.urls import include, url
@@ -17,8 +18,9 @@ def sync_hello(request):
     except ValueError:
         delay = float("nan")
     if not (0 <= delay <= 60):
-        return HttpResponseBadRequest("delay must be a number of seconds from 0 to 60\n",
-                                      content_type="text/plain")
+        return HttpResponseBadRequest(
+            "delay must be a number of seconds from 0 to 60\n", content_type="text/plain"
+        )
     time.sleep(delay)
     return HttpResponse("Hello world!", content_type="text/plain")
 
@@ -35,8 +37,9 @@ def trivial_hello(request):
     except ValueError:
         delay = float("nan")
     if not (0 <= delay <= 60):
-        return HttpResponseBadRequest("delay must be a number of seconds from 0 to 60\n",
-                                      content_type="text/plain")
+        return HttpResponseBadRequest(
+            "delay must be a number of seconds from 0 to 60\n", content_type="text/plain"
+        )
     return HttpResponse("Hello world!", content_type="text/plain")
 
 

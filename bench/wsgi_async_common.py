@@ -1,4 +1,5 @@
 """The benchmark project behind ``CommonMiddleware`` only, through ``AsyncDjangoApplication``."""
+
 import os
 
 import async_app  # noqa: F401  (compat shims first)

@@ -1,4 +1,5 @@
 """The benchmark project through Django's stock ``WSGIHandler`` (sync and gthread workers)."""
+
 import os
 
 import async_app  # noqa: F401  (compat shims: Django 1.11 on new Pythons)

@@ -5,6 +5,7 @@
 is the ``montage`` package at the top of the repository, so that gunicorn can
 load ``montage.wsgi:application`` from the repository root.
 """
+
 import os
 import sys
 

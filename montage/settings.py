@@ -28,6 +28,7 @@ Environment variables (all optional):
     ``redis://host:port/0``, so every worker of every host hears every
     upload. Unset: in-process, each worker hears only its own.
 """
+
 import os
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -41,16 +42,12 @@ def _env_flag(name, default=False):
     return value.strip().lower() in ("1", "true", "yes", "on")
 
 
-SECRET_KEY = os.environ.get(
-    "MONTAGE_SECRET_KEY", "montage-local-development-key-do-not-deploy-me"
-)
+SECRET_KEY = os.environ.get("MONTAGE_SECRET_KEY", "montage-local-development-key-do-not-deploy-me")
 
 DEBUG = _env_flag("MONTAGE_DEBUG")
 
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]"] + [
-    host.strip()
-    for host in os.environ.get("MONTAGE_ALLOWED_HOSTS", "").split(",")
-    if host.strip()
+    host.strip() for host in os.environ.get("MONTAGE_ALLOWED_HOSTS", "").split(",") if host.strip()
 ]
 
 INSTALLED_APPS = [
@@ -93,6 +90,7 @@ TEMPLATES = [
 
 WSGI_APPLICATION = "montage.wsgi.application"
 
+
 def database_from_url(url):
     """A Django ``DATABASES`` entry for a ``postgres://user:password@host:port/name`` URL."""
     parts = urlsplit(url)
@@ -103,7 +101,7 @@ def database_from_url(url):
     # keeps its case; brackets of an IPv6 address go.
     host = unquote(parts.netloc.rpartition("@")[2])
     if host.startswith("["):
-        host = host[1:host.index("]")]
+        host = host[1 : host.index("]")]
     elif ":" in host:
         host = host.rpartition(":")[0]
     if not name:

@@ -15,6 +15,7 @@
 ``tests/test_montage.py`` can compare the two runs. Without test labels the
 runner tests ``montage.photos``.
 """
+
 import json
 import os
 import unittest
@@ -25,8 +26,7 @@ HANDLERS = ("wsgi", "async")
 
 #: Why a test is skipped under Django's stock handler.
 ASYNC_ONLY_REASON = (
-    "coroutine view: runs only under AsyncDjangoApplication "
-    "(Django's WSGIHandler cannot await it)"
+    "coroutine view: runs only under AsyncDjangoApplication (Django's WSGIHandler cannot await it)"
 )
 
 
@@ -90,9 +90,7 @@ class MontageTestRunner(DiscoverRunner):
 
     def build_suite(self, test_labels=None, extra_tests=None, **kwargs):
         """Default to montage's own tests."""
-        return super().build_suite(
-            test_labels or ["montage.photos"], extra_tests, **kwargs
-        )
+        return super().build_suite(test_labels or ["montage.photos"], extra_tests, **kwargs)
 
     def get_resultclass(self):
         """Record outcomes (Django's --debug-sql result class is not combined with it)."""

@@ -1,4 +1,5 @@
 """montage URL configuration."""
+
 from django.conf import settings
 from django.conf.urls import include, url
 from django.contrib import admin

@@ -3,6 +3,7 @@
 ``AsyncDjangoApplication`` is Django's handler with coroutine views; gunicorn
 serves it with async_app's aiohttp worker (see ``gunicorn.conf.py``).
 """
+
 import os
 
 import async_app  # noqa: F401  (first: the compat shims for Django 1.11)

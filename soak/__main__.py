@@ -1,4 +1,5 @@
 """``python -m soak``: see soak.run."""
+
 import sys
 
 from .run import main

@@ -5,6 +5,7 @@ every Python and aiohttp version and never retries on its own: a request that
 fails is reported as failed. It can also misbehave on purpose: send a request
 in small pieces with pauses, read a response slowly, or hang up half-way.
 """
+
 import asyncio
 
 __all__ = ["Connection", "HTTPError", "Response", "multipart"]
@@ -43,7 +44,7 @@ class Connection:
     opens a new one and counts it in ``reopened``. It never resends a request.
     """
 
-    def __init__(self, host, port, limit=2 ** 16):
+    def __init__(self, host, port, limit=2**16):
         self.host = host
         self.port = port
         self.limit = limit
@@ -56,13 +57,15 @@ class Connection:
     async def open(self):
         """Connect."""
         self.reader, self.writer = await asyncio.open_connection(
-            self.host, self.port, limit=self.limit)
+            self.host, self.port, limit=self.limit
+        )
         self.closed = False
 
     def usable(self):
         """Open, and not closed by the server since the last response."""
-        return (not self.closed and not self.reader.at_eof()
-                and not self.writer.transport.is_closing())
+        return (
+            not self.closed and not self.reader.at_eof() and not self.writer.transport.is_closing()
+        )
 
     def close(self):
         """Close the socket at once (a client hanging up)."""
@@ -76,13 +79,23 @@ class Connection:
             self.writer.write(data)
         else:
             for start in range(0, len(data), piece):
-                self.writer.write(data[start:start + piece])
+                self.writer.write(data[start : start + piece])
                 await self.writer.drain()
                 await asyncio.sleep(pause)
         await self.writer.drain()
 
-    async def request(self, method, path, body=b"", headers=(), chunked=False,
-                      send_piece=None, send_pause=0.0, read_piece=None, read_pause=0.0):
+    async def request(
+        self,
+        method,
+        path,
+        body=b"",
+        headers=(),
+        chunked=False,
+        send_piece=None,
+        send_pause=0.0,
+        read_piece=None,
+        read_pause=0.0,
+    ):
         """Send one request and read its whole response."""
         if not self.closed and not self.usable():
             self.close()
@@ -93,8 +106,13 @@ class Connection:
         lines.extend("%s: %s" % item for item in headers)
         if chunked:
             lines.append("Transfer-Encoding: chunked")
-            payload = b"".join(b"%x\r\n%s\r\n" % (len(body[i:i + 65536]), body[i:i + 65536])
-                               for i in range(0, len(body), 65536)) + b"0\r\n\r\n"
+            payload = (
+                b"".join(
+                    b"%x\r\n%s\r\n" % (len(body[i : i + 65536]), body[i : i + 65536])
+                    for i in range(0, len(body), 65536)
+                )
+                + b"0\r\n\r\n"
+            )
         else:
             if body or method == "POST":
                 lines.append("Content-Length: %d" % len(body))
@@ -114,8 +132,9 @@ class Connection:
         try:
             status_line = await reader.readuntil(b"\r\n")
         except asyncio.IncompleteReadError as exc:
-            raise HTTPError("connection closed before the status line (%d bytes)"
-                            % len(exc.partial))
+            raise HTTPError(
+                "connection closed before the status line (%d bytes)" % len(exc.partial)
+            )
         parts = status_line.decode("latin-1").split(" ", 2)
         if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not parts[1].isdigit():
             raise HTTPError("bad status line %r" % status_line[:80])
@@ -127,8 +146,7 @@ class Connection:
                 break
             name, _, value = line.decode("latin-1").partition(":")
             headers[name.strip().lower()] = value.strip()
-        will_close = (headers.get("connection", "").lower() == "close"
-                      or parts[0] == "HTTP/1.0")
+        will_close = headers.get("connection", "").lower() == "close" or parts[0] == "HTTP/1.0"
         if "content-length" in headers:
             body = await self._read_exactly(int(headers["content-length"]), read_piece, read_pause)
         elif headers.get("transfer-encoding", "").lower() == "chunked":
@@ -176,12 +194,14 @@ class Connection:
 
 def multipart(field, filename, data, boundary="soakboundary7MA4YWxkTrZu0gW"):
     """A ``multipart/form-data`` body with one file: ``(content_type, body)``."""
-    body = b"".join([
-        b"--%s\r\n" % boundary.encode(),
-        b'Content-Disposition: form-data; name="%s"; filename="%s"\r\n'
-        % (field.encode(), filename.encode()),
-        b"Content-Type: application/octet-stream\r\n\r\n",
-        data,
-        b"\r\n--%s--\r\n" % boundary.encode(),
-    ])
+    body = b"".join(
+        [
+            b"--%s\r\n" % boundary.encode(),
+            b'Content-Disposition: form-data; name="%s"; filename="%s"\r\n'
+            % (field.encode(), filename.encode()),
+            b"Content-Type: application/octet-stream\r\n\r\n",
+            data,
+            b"\r\n--%s--\r\n" % boundary.encode(),
+        ]
+    )
     return "multipart/form-data; boundary=%s" % boundary, body

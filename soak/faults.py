@@ -15,6 +15,7 @@
 
 A check is ``(name, passed, detail)``.
 """
+
 import asyncio
 import os
 import signal
@@ -103,16 +104,27 @@ async def kill_worker(server, live_pids, users=12, settle=2.0):
         "errors": sorted({r.detail for r in on_victim + elsewhere + unattributed})[:4],
     }
     checks = [
-        ("kill -9: no failure on the other workers' connections", not elsewhere,
-         "%d failed" % len(elsewhere)),
-        ("kill -9: no failure on connections opened after the kill", not unattributed,
-         "%d failed" % len(unattributed)),
-        ("kill -9: at most one lost request per connection to the killed worker",
-         len(victim_users) == len(set(victim_users)) and all(r.end >= t_kill for r in on_victim),
-         "%d lost on %d connections" % (len(on_victim), len(pinned))),
-        ("kill -9: the arbiter replaced the worker and it serves", first is not None,
-         "first response from the new worker after %s ms"
-         % figures["replacement_first_response_ms"]),
+        (
+            "kill -9: no failure on the other workers' connections",
+            not elsewhere,
+            "%d failed" % len(elsewhere),
+        ),
+        (
+            "kill -9: no failure on connections opened after the kill",
+            not unattributed,
+            "%d failed" % len(unattributed),
+        ),
+        (
+            "kill -9: at most one lost request per connection to the killed worker",
+            len(victim_users) == len(set(victim_users)) and all(r.end >= t_kill for r in on_victim),
+            "%d lost on %d connections" % (len(on_victim), len(pinned)),
+        ),
+        (
+            "kill -9: the arbiter replaced the worker and it serves",
+            first is not None,
+            "first response from the new worker after %s ms"
+            % figures["replacement_first_response_ms"],
+        ),
     ]
     return figures, checks
 
@@ -145,16 +157,22 @@ async def reload_workers(server, live_pids, workers, users=12, settle=2.0):
         "old_workers_gone_ms": _ms(done and done - t_hup),
         "max_latency_during_switch_ms": _ms(max((r.end - r.start for r in during), default=0)),
         "closed_connections_not_reused": load.reopened,
-        "failures_ms_after_sighup": [(r.kind, _ms(r.start - t_hup), _ms(r.end - t_hup))
-                                     for r in failed][:8],
+        "failures_ms_after_sighup": [
+            (r.kind, _ms(r.start - t_hup), _ms(r.end - t_hup)) for r in failed
+        ][:8],
         "errors": sorted({r.detail for r in failed})[:4],
     }
     checks = [
-        ("SIGHUP: zero failed requests", not failed,
-         "%d of %d failed" % (len(failed), len(records))),
-        ("SIGHUP: every old worker exited, the new ones serve",
-         done is not None and served_new is not None,
-         "old workers gone after %s ms" % figures["old_workers_gone_ms"]),
+        (
+            "SIGHUP: zero failed requests",
+            not failed,
+            "%d of %d failed" % (len(failed), len(records)),
+        ),
+        (
+            "SIGHUP: every old worker exited, the new ones serve",
+            done is not None and served_new is not None,
+            "old workers gone after %s ms" % figures["old_workers_gone_ms"],
+        ),
     ]
     return figures, checks
 
@@ -205,16 +223,26 @@ async def database_outage(server, pg, down_for=5.0, users=16, settle=2.0, after=
         "errors": sorted({r.detail[:80] for r in unclean + other_failed})[:4],
     }
     checks = [
-        ("database down: the database views answer clean 500s (no hang, no cut connection)",
-         not unclean and figures["db_500_during_outage"] > 0,
-         "%d clean 500s, %d other failures" % (figures["db_500_during_outage"], len(unclean))),
+        (
+            "database down: the database views answer clean 500s (no hang, no cut connection)",
+            not unclean and figures["db_500_during_outage"] > 0,
+            "%d clean 500s, %d other failures" % (figures["db_500_during_outage"], len(unclean)),
+        ),
         ("database down: no failure before the outage", not before, "%d" % len(before)),
-        ("database down: views without the database unaffected", not other_failed,
-         "%d of %d failed" % (len(other_failed), len(other))),
-        ("database back: the database views recover",
-         first_ok is not None and tail and not any(not r.ok for r in tail),
-         "first 200 %s ms after the restart, %d failures in the last %.0f s"
-         % (figures["first_db_200_after_restart_ms"], figures["db_failed_in_last_half"],
-            after / 2)),
+        (
+            "database down: views without the database unaffected",
+            not other_failed,
+            "%d of %d failed" % (len(other_failed), len(other)),
+        ),
+        (
+            "database back: the database views recover",
+            first_ok is not None and tail and not any(not r.ok for r in tail),
+            "first 200 %s ms after the restart, %d failures in the last %.0f s"
+            % (
+                figures["first_db_200_after_restart_ms"],
+                figures["db_failed_in_last_half"],
+                after / 2,
+            ),
+        ),
     ]
     return figures, checks

@@ -8,6 +8,7 @@ worker the connection was talking to *before* the request (``pid``), which is
 what the fault analysis needs to tell a worker that died from one that did
 not. Loops are bounded by time and by a per-request timeout; nothing retries.
 """
+
 import asyncio
 import collections
 import hashlib
@@ -47,8 +48,11 @@ def expected_stream(chunks, size):
 
 def _text_check(response, text, status=200):
     ok = response.status == status and response.body == text
-    return ok, response.status, "" if ok else "unexpected %d %r" % (response.status,
-                                                                      response.body[:60])
+    return (
+        ok,
+        response.status,
+        "" if ok else "unexpected %d %r" % (response.status, response.body[:60]),
+    )
 
 
 async def coro(conn, rng):
@@ -106,8 +110,13 @@ async def upload(conn, rng):
 async def upload_chunked(conn, rng):
     """A raw chunked body of 20 KiB or 1.5 MiB (no Content-Length)."""
     data, answer = _payload(rng.choice(UPLOAD_SIZES[:3]))
-    r = await conn.request("POST", "/upload/", data, chunked=True,
-                           headers=[("Content-Type", "application/octet-stream")])
+    r = await conn.request(
+        "POST",
+        "/upload/",
+        data,
+        chunked=True,
+        headers=[("Content-Type", "application/octet-stream")],
+    )
     return _text_check(r, answer.encode())
 
 
@@ -116,8 +125,16 @@ async def slow_client(conn, rng):
     slow = Connection(conn.host, conn.port, limit=4096)
     await slow.open()
     try:
-        return await _stream(slow, rng.choice(("sync", "async")), 64, 4096,
-                             send_piece=8, send_pause=0.01, read_piece=4096, read_pause=0.005)
+        return await _stream(
+            slow,
+            rng.choice(("sync", "async")),
+            64,
+            4096,
+            send_piece=8,
+            send_pause=0.01,
+            read_piece=4096,
+            read_pause=0.005,
+        )
     finally:
         slow.close()
 
@@ -129,8 +146,14 @@ async def slow_upload(conn, rng):
     try:
         data, answer = _payload(UPLOAD_SIZES[1])
         content_type, body = multipart("file", "slow.bin", data)
-        r = await slow.request("POST", "/upload/", body, headers=[("Content-Type", content_type)],
-                               send_piece=16384, send_pause=0.01)
+        r = await slow.request(
+            "POST",
+            "/upload/",
+            body,
+            headers=[("Content-Type", content_type)],
+            send_piece=16384,
+            send_pause=0.01,
+        )
         return _text_check(r, answer.encode())
     finally:
         slow.close()
@@ -150,8 +173,9 @@ async def _hang_up(conn, head, body=b"", wait=0.0, read=0):
 
 
 def _head(conn, method, path, extra=""):
-    return ("%s %s HTTP/1.1\r\nHost: %s:%d\r\n%s\r\n"
-            % (method, path, conn.host, conn.port, extra)).encode()
+    return (
+        "%s %s HTTP/1.1\r\nHost: %s:%d\r\n%s\r\n" % (method, path, conn.host, conn.port, extra)
+    ).encode()
 
 
 async def gone_waiting(conn, rng):
@@ -161,27 +185,62 @@ async def gone_waiting(conn, rng):
 
 async def gone_streaming(conn, rng):
     """Hang up after 64 KiB of a 16 MiB async stream (it must be closed)."""
-    return await _hang_up(conn, _head(conn, "GET", "/stream/async/?chunks=1024&size=16384"),
-                          read=65536)
+    return await _hang_up(
+        conn, _head(conn, "GET", "/stream/async/?chunks=1024&size=16384"), read=65536
+    )
 
 
 async def gone_uploading(conn, rng):
     """Hang up after 100 KiB of a 1 MiB request body."""
-    return await _hang_up(conn, _head(conn, "POST", "/upload/",
-                                      "Content-Type: application/octet-stream\r\n"
-                                      "Content-Length: 1048576\r\n"),
-                          os.urandom(100 * 1024), wait=0.05)
+    return await _hang_up(
+        conn,
+        _head(
+            conn,
+            "POST",
+            "/upload/",
+            "Content-Type: application/octet-stream\r\nContent-Length: 1048576\r\n",
+        ),
+        os.urandom(100 * 1024),
+        wait=0.05,
+    )
 
 
-KINDS = {f.__name__: f for f in (coro, sync, db_sync, db_coro, stream_sync, stream_async, upload,
-                                 upload_chunked, slow_client, slow_upload, gone_waiting,
-                                 gone_streaming, gone_uploading)}
+KINDS = {
+    f.__name__: f
+    for f in (
+        coro,
+        sync,
+        db_sync,
+        db_coro,
+        stream_sync,
+        stream_async,
+        upload,
+        upload_chunked,
+        slow_client,
+        slow_upload,
+        gone_waiting,
+        gone_streaming,
+        gone_uploading,
+    )
+}
 HANG_UPS = ("gone_waiting", "gone_streaming", "gone_uploading")
 
 # The soak's mix (weights); the faults use narrower ones.
-MIX = {"coro": 30, "sync": 20, "db_sync": 10, "db_coro": 10, "stream_sync": 5, "stream_async": 5,
-       "upload": 4, "upload_chunked": 3, "slow_client": 2, "slow_upload": 1, "gone_waiting": 3,
-       "gone_streaming": 1, "gone_uploading": 1}
+MIX = {
+    "coro": 30,
+    "sync": 20,
+    "db_sync": 10,
+    "db_coro": 10,
+    "stream_sync": 5,
+    "stream_async": 5,
+    "upload": 4,
+    "upload_chunked": 3,
+    "slow_client": 2,
+    "slow_upload": 1,
+    "gone_waiting": 3,
+    "gone_streaming": 1,
+    "gone_uploading": 1,
+}
 
 
 class Load:
@@ -203,8 +262,11 @@ class Load:
         for _ in range(users):
             rng = random.Random(self.seed)
             self.seed += 1
-            self._tasks.append(asyncio.ensure_future(
-                self._user(len(self._tasks), rng, kinds, weights, deadline, think)))
+            self._tasks.append(
+                asyncio.ensure_future(
+                    self._user(len(self._tasks), rng, kinds, weights, deadline, think)
+                )
+            )
 
     def stop(self):
         """Ask every user to finish its current request and stop."""
@@ -224,8 +286,7 @@ class Load:
             pid = conn.pid if not conn.closed and conn.usable() else None
             start = time.monotonic()
             try:
-                ok, status, detail = await asyncio.wait_for(KINDS[kind](conn, rng),
-                                                            REQUEST_TIMEOUT)
+                ok, status, detail = await asyncio.wait_for(KINDS[kind](conn, rng), REQUEST_TIMEOUT)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -233,8 +294,9 @@ class Load:
             served = conn.pid if ok else None
             if not ok:
                 conn.close()
-            self.records.append(Record(user, start, time.monotonic(), kind, ok, status, pid,
-                                       served, detail))
+            self.records.append(
+                Record(user, start, time.monotonic(), kind, ok, status, pid, served, detail)
+            )
             if not ok:
                 self.reopened += conn.reopened
                 conn = Connection(self.host, self.port)

@@ -6,12 +6,19 @@ counters, which ``/stats/`` reports: requests started and finished and how
 many are in flight. A request that never leaves the middleware (a leak in the
 pipeline) shows up as ``inflight`` above zero once the load has stopped.
 """
+
 import os
 import threading
 
 _lock = threading.Lock()
-COUNTERS = {"started": 0, "finished": 0, "cancelled": 0, "long_waits_completed": 0,
-            "streams_opened": 0, "streams_closed": 0}
+COUNTERS = {
+    "started": 0,
+    "finished": 0,
+    "cancelled": 0,
+    "long_waits_completed": 0,
+    "streams_opened": 0,
+    "streams_closed": 0,
+}
 
 
 def count(name, delta=1):
@@ -31,6 +38,7 @@ def snapshot():
 
 def worker_stats(get_response):
     """Count the request around the rest of the chain; add ``X-Worker-Pid``."""
+
     def middleware(request):
         count("started")
         try:
@@ -39,4 +47,5 @@ def worker_stats(get_response):
             count("finished")
         response["X-Worker-Pid"] = str(os.getpid())
         return response
+
     return middleware

@@ -1,4 +1,5 @@
 """The one table the soak's database views write to and read from."""
+
 from django.db import models
 
 

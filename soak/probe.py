@@ -12,6 +12,7 @@ connections to the database's port), ``listen`` (listening sockets),
 ``other_sockets``, ``files`` (regular files, temp files among them) and
 ``other`` (pipes, eventfds, epoll, /dev/null...).
 """
+
 import os
 import time
 
@@ -37,8 +38,11 @@ def _tcp_ports(pid):
                 for line in f:
                     fields = line.split()
                     local, remote, state, inode = fields[1], fields[2], fields[3], fields[9]
-                    table[inode] = (int(local.rsplit(":", 1)[1], 16),
-                                    int(remote.rsplit(":", 1)[1], 16), state == "0A")
+                    table[inode] = (
+                        int(local.rsplit(":", 1)[1], 16),
+                        int(remote.rsplit(":", 1)[1], 16),
+                        state == "0A",
+                    )
         except OSError:
             pass
     return table
@@ -124,8 +128,12 @@ def sample(pid, server_port, db_port):
     (or None if it is gone)."""
     try:
         status = _status(pid)
-        return {"rss_kb": int(status["VmRSS"].split()[0]), "threads": int(status["Threads"]),
-                "fds": fds(pid, server_port, db_port), "memory": memory(pid)}
+        return {
+            "rss_kb": int(status["VmRSS"].split()[0]),
+            "threads": int(status["Threads"]),
+            "fds": fds(pid, server_port, db_port),
+            "memory": memory(pid),
+        }
     except (OSError, KeyError, ValueError):
         return None
 

@@ -8,6 +8,7 @@ connections, the case that must recover from a database restart).
 Django 1.11's ``USE_TZ`` check refuses (docs/compat.md), and the soak is not
 about that.
 """
+
 import os
 
 SECRET_KEY = "soak-not-secret"

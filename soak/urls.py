@@ -1,4 +1,5 @@
 """URLs of the soak project."""
+
 from django.conf.urls import url
 
 from . import views

@@ -6,6 +6,7 @@ as a success. Streams and cancellations are counted (``soak.middleware``) so
 that ``/stats/`` shows whether every stream was closed and every cancelled
 view ran its cleanup.
 """
+
 import asyncio
 import gc
 import hashlib
@@ -100,6 +101,7 @@ def stream_sync(request):
                 yield _chunk(size, i)
         finally:
             count("streams_closed")
+
     return StreamingHttpResponse(body(), content_type="application/octet-stream")
 
 
@@ -117,6 +119,7 @@ async def stream_async(request):
                 yield _chunk(size, i)
         finally:
             count("streams_closed")
+
     return StreamingHttpResponse(body(), content_type="application/octet-stream")
 
 

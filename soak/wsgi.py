@@ -1,4 +1,5 @@
 """The soak project through ``AsyncDjangoApplication`` (for AiohttpWorker)."""
+
 import os
 
 import async_app  # noqa: F401  (compat shims first)

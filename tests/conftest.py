@@ -1,4 +1,5 @@
 """Shared fixtures: Django configured for tests.django_project, a test database."""
+
 import os
 
 import async_app  # noqa: F401  (applies the compat layer before Django loads)

@@ -1,4 +1,5 @@
 """Fixtures for the DRF integration's tests (tests/test_drf_*.py): the test API in tests/drf_app."""
+
 import asyncio
 import os
 import subprocess
@@ -120,14 +121,24 @@ def AsyncAPIClient(*args, **kwargs):
 @pytest.fixture(scope="session")
 def drf_server_db(server_db):  # noqa: F811
     """``server_db`` plus the cache table and user 'gus' with ``SERVER_TOKEN``, for gunicorn."""
-    env = dict(os.environ, ASYNC_APP_TEST_DB=server_db.path, DJANGO_SETTINGS_MODULE="tests.django_project.settings")
+    env = dict(
+        os.environ,
+        ASYNC_APP_TEST_DB=server_db.path,
+        DJANGO_SETTINGS_MODULE="tests.django_project.settings",
+    )
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [ROOT, env.get("PYTHONPATH")]))
     subprocess.check_call(
-        [sys.executable, "-c", "import async_app, django; django.setup(); "
-         "from django.core.management import call_command; call_command('createcachetable', verbosity=0); "
-         "from django.contrib.auth.models import User; from rest_framework.authtoken.models import Token; "
-         "Token.objects.create(user=User.objects.create_user('gus', password='secret'), key=%r)" % SERVER_TOKEN],
-        cwd=ROOT, env=env,
+        [
+            sys.executable,
+            "-c",
+            "import async_app, django; django.setup(); "
+            "from django.core.management import call_command; call_command('createcachetable', verbosity=0); "
+            "from django.contrib.auth.models import User; from rest_framework.authtoken.models import Token; "
+            "Token.objects.create(user=User.objects.create_user('gus', password='secret'), key=%r)"
+            % SERVER_TOKEN,
+        ],
+        cwd=ROOT,
+        env=env,
     )
     return server_db
 

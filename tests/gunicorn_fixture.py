@@ -18,6 +18,7 @@ gunicorn 25+ opens a control socket shared by every gunicorn of the user;
 the config turns it off (``control_socket_disable``; older versions ignore
 the unknown name), so servers started in parallel do not collide.
 """
+
 import os
 import re
 import signal
@@ -47,8 +48,7 @@ def free_port():
 class GunicornServer:
     """One gunicorn master (and its workers) serving ``app``."""
 
-    def __init__(self, app, bind=None, env=None, config="", startup_path="/",
-                 **settings):
+    def __init__(self, app, bind=None, env=None, config="", startup_path="/", **settings):
         self.app = app
         self.dir = tempfile.mkdtemp(prefix="gunicorn-test-")
         self.log_path = os.path.join(self.dir, "gunicorn.log")
@@ -78,7 +78,8 @@ class GunicornServer:
         self.env = dict(os.environ)
         self.env.pop("GUNICORN_CMD_ARGS", None)
         self.env["PYTHONPATH"] = os.pathsep.join(
-            [ROOT] + [p for p in self.env.get("PYTHONPATH", "").split(os.pathsep) if p])
+            [ROOT] + [p for p in self.env.get("PYTHONPATH", "").split(os.pathsep) if p]
+        )
         self.env.update(env or {})
         self.proc = None
         self._log = None
@@ -111,7 +112,11 @@ class GunicornServer:
         self._log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", self.config_path],
-            cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT)
+            cwd=ROOT,
+            env=self.env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -133,7 +138,9 @@ class GunicornServer:
         except OSError:
             return False
         try:
-            sock.sendall(("GET %s HTTP/1.0\r\nHost: localhost\r\n\r\n" % self.startup_path).encode())
+            sock.sendall(
+                ("GET %s HTTP/1.0\r\nHost: localhost\r\n\r\n" % self.startup_path).encode()
+            )
             return sock.recv(16).startswith(b"HTTP/1.")
         except OSError:
             return False

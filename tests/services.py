@@ -20,6 +20,7 @@ test clients that must recover from a backend restart::
         os.environ["DATABASE_URL"] = pg.url
         ...
 """
+
 import glob
 import os
 import pwd
@@ -113,12 +114,22 @@ class PostgresServer(_Server):
     def _as_owner(self, args):
         if os.geteuid() != 0:
             return args
-        return ["setpriv", "--reuid=%s" % self.user, "--regid=%d" % pwd.getpwnam(self.user).pw_gid,
-                "--clear-groups", "--"] + args
+        return [
+            "setpriv",
+            "--reuid=%s" % self.user,
+            "--regid=%d" % pwd.getpwnam(self.user).pw_gid,
+            "--clear-groups",
+            "--",
+        ] + args
 
     def _run(self, args, **kwargs):
-        return subprocess.run(self._as_owner(args), stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, universal_newlines=True, **kwargs)
+        return subprocess.run(
+            self._as_owner(args),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            universal_newlines=True,
+            **kwargs,
+        )
 
     def start(self):
         """Create the cluster (first start only) and start the server."""
@@ -126,23 +137,52 @@ class PostgresServer(_Server):
             return
         fresh = self.dir is None
         if fresh:
-            self.user = _unprivileged_user() if os.geteuid() == 0 else pwd.getpwuid(os.geteuid()).pw_name
+            self.user = (
+                _unprivileged_user() if os.geteuid() == 0 else pwd.getpwuid(os.geteuid()).pw_name
+            )
             self.dir = tempfile.mkdtemp(prefix="async_app-pg-")
             os.chmod(self.dir, 0o755)
             if os.geteuid() == 0:
                 entry = pwd.getpwnam(self.user)
                 os.chown(self.dir, entry.pw_uid, entry.pw_gid)
-            result = self._run([os.path.join(self.bindir, "initdb"), "-D", self.data_dir,
-                                "-U", self.user, "-A", "trust", "-E", "UTF8",
-                                "--locale=C", "--no-sync"])
+            result = self._run(
+                [
+                    os.path.join(self.bindir, "initdb"),
+                    "-D",
+                    self.data_dir,
+                    "-U",
+                    self.user,
+                    "-A",
+                    "trust",
+                    "-E",
+                    "UTF8",
+                    "--locale=C",
+                    "--no-sync",
+                ]
+            )
             if result.returncode != 0:
                 raise ServiceUnavailable("initdb failed:\n" + result.stdout)
             self.port = free_port()
-        options = ("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=%d"
-                   % (self.port, self.dir, self.max_connections))
-        result = self._run([os.path.join(self.bindir, "pg_ctl"), "-D", self.data_dir,
-                            "-l", self.log_path, "-o", options, "-w", "-t", "30", "start"])
+        options = (
+            "-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=%d"
+            % (self.port, self.dir, self.max_connections)
+        )
+        result = self._run(
+            [
+                os.path.join(self.bindir, "pg_ctl"),
+                "-D",
+                self.data_dir,
+                "-l",
+                self.log_path,
+                "-o",
+                options,
+                "-w",
+                "-t",
+                "30",
+                "start",
+            ]
+        )
         if result.returncode != 0:
             raise ServiceUnavailable("pg_ctl start failed:\n%s\n%s" % (result.stdout, self.log()))
         self.running = True
@@ -168,10 +208,29 @@ class PostgresServer(_Server):
     def psql(self, sql, dbname=None):
         """Run ``sql`` with psql; return its output (raises on error)."""
         result = subprocess.run(
-            [os.path.join(self.bindir, "psql"), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
-             "-h", "127.0.0.1", "-p", str(self.port), "-U", self.user,
-             "-d", dbname or self.dbname, "-c", sql],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
+            [
+                os.path.join(self.bindir, "psql"),
+                "-X",
+                "-q",
+                "-A",
+                "-t",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                self.user,
+                "-d",
+                dbname or self.dbname,
+                "-c",
+                sql,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            universal_newlines=True,
+        )
         if result.returncode != 0:
             raise RuntimeError("psql %r failed: %s" % (sql, result.stdout))
         return result.stdout.strip()
@@ -179,8 +238,19 @@ class PostgresServer(_Server):
     def stop(self, remove=True):
         """Stop the server (fast shutdown); with ``remove``, delete the cluster."""
         if self.running:
-            self._run([os.path.join(self.bindir, "pg_ctl"), "-D", self.data_dir,
-                       "-m", "fast", "-w", "-t", "30", "stop"])
+            self._run(
+                [
+                    os.path.join(self.bindir, "pg_ctl"),
+                    "-D",
+                    self.data_dir,
+                    "-m",
+                    "fast",
+                    "-w",
+                    "-t",
+                    "30",
+                    "stop",
+                ]
+            )
             self.running = False
         if remove and self.dir is not None:
             shutil.rmtree(self.dir, ignore_errors=True)
@@ -197,7 +267,8 @@ class RedisServer(_Server):
         if not os.path.exists(self.binary):
             raise ServiceUnavailable(
                 "redis-server not found: install Debian's redis-server package "
-                "(make test does, as root)")
+                "(make test does, as root)"
+            )
 
     @property
     def url(self):
@@ -213,10 +284,26 @@ class RedisServer(_Server):
             self.port = free_port()
         log_path = os.path.join(self.dir, "redis.log")
         self.process = subprocess.Popen(
-            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", self.dir, "--logfile", log_path,
-             "--daemonize", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                self.dir,
+                "--logfile",
+                log_path,
+                "--daemonize",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         _wait_for_port(self.port, 15, self.process, log_path)
         self.running = True
 
@@ -237,8 +324,10 @@ class RedisServer(_Server):
 
 
 def _postgres_bindir():
-    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin"),
-                        key=lambda p: int(p.split("/")[-2]) if p.split("/")[-2].isdigit() else 0)
+    candidates = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin"),
+        key=lambda p: int(p.split("/")[-2]) if p.split("/")[-2].isdigit() else 0,
+    )
     for bindir in reversed(candidates):
         if os.path.exists(os.path.join(bindir, "initdb")):
             return bindir
@@ -247,7 +336,8 @@ def _postgres_bindir():
         return os.path.dirname(os.path.realpath(initdb))
     raise ServiceUnavailable(
         "PostgreSQL's initdb not found: install Debian's postgresql package "
-        "(make test does, as root)")
+        "(make test does, as root)"
+    )
 
 
 def _unprivileged_user():

@@ -4,6 +4,7 @@ What is async_app's and not Django's: the switch, the mixed-view warning,
 sync behaviour left alone, the a-methods running in the view pool, and
 the backported names working through the real pipeline.
 """
+
 import os
 import subprocess
 import sys
@@ -101,8 +102,13 @@ pytestmark = pytest.mark.usefixtures("django_db")
 def _python(code, **env):
     environ = dict(os.environ, DJANGO_SETTINGS_MODULE="tests.django_project.settings", **env)
     return subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=environ, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, universal_newlines=True, timeout=120,
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=environ,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        universal_newlines=True,
+        timeout=120,
     )
 
 
@@ -113,7 +119,9 @@ PROBE = (
 )
 
 
-@pytest.mark.parametrize("value, expected", [("0", "False False"), ("off", "False False"), ("1", "True True")])
+@pytest.mark.parametrize(
+    "value, expected", [("0", "False False"), ("off", "False False"), ("1", "True True")]
+)
 def test_environment_switch(value, expected):
     result = _python(PROBE, ASYNC_APP_DJANGO5_API=value)
     assert result.returncode == 0, result.stderr
@@ -159,6 +167,7 @@ def test_orm_a_methods_run_in_the_view_pool_outside_tests():
 
     post_save.connect(record, sender=SimpleModel)
     try:
+
         async def main():
             obj = await SimpleModel.objects.acreate(field=7)
             count = await SimpleModel.objects.filter(field=7).acount()
@@ -223,7 +232,9 @@ def test_decorated_sync_views_keep_djangos_own_wrappers():
         warnings.simplefilter("error")
         wrapped = require_POST(view)
     assert wrapped.__wrapped__ is view
-    assert wrapped.__code__.co_filename.endswith(os.path.join("django", "views", "decorators", "http.py"))
+    assert wrapped.__code__.co_filename.endswith(
+        os.path.join("django", "views", "decorators", "http.py")
+    )
 
 
 def test_assert_no_logs_fails_when_something_is_logged():
@@ -329,8 +340,12 @@ def test_stock_chain_of_sync_middleware_is_django_1_11s_own():
     from django.core.handlers.base import BaseHandler
     from django.core.handlers.exception import convert_exception_to_response
 
-    with override_settings(MIDDLEWARE=["django.middleware.common.CommonMiddleware",
-                                       "django.middleware.csrf.CsrfViewMiddleware"]):
+    with override_settings(
+        MIDDLEWARE=[
+            "django.middleware.common.CommonMiddleware",
+            "django.middleware.csrf.CsrfViewMiddleware",
+        ]
+    ):
         handler = BaseHandler()
         handler.load_middleware()
     djangos_inner = convert_exception_to_response(thread_name).__code__
@@ -363,12 +378,17 @@ def test_acheck_password_awaits_the_setter_when_the_hash_must_be_upgraded():
     async def setter(raw_password):
         upgraded.append(raw_password)
 
-    hashers = ["django.contrib.auth.hashers.PBKDF2PasswordHasher", "django.contrib.auth.hashers.MD5PasswordHasher"]
+    hashers = [
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+    ]
     with override_settings(PASSWORD_HASHERS=hashers):
         old_hash = make_password("secret", hasher="md5")
         assert run_until_complete(acheck_password("wrong", old_hash, setter)) is False
         assert upgraded == []
         assert run_until_complete(acheck_password("secret", old_hash, setter)) is True
         assert upgraded == ["secret"]
-        assert run_until_complete(acheck_password("secret", make_password("secret"), setter)) is True
+        assert (
+            run_until_complete(acheck_password("secret", make_password("secret"), setter)) is True
+        )
     assert upgraded == ["secret"]

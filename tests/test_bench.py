@@ -1,4 +1,5 @@
 """bench/: wrk's output parsed, the floor's arithmetic, the goal rows, the docs section, the harness."""
+
 import os
 import time
 
@@ -59,8 +60,10 @@ def test_floor_is_django_in_process_plus_bare_aiohttp():
 
 def test_ratios_are_computed_within_each_round():
     row = [r for r in rows.ROWS if r[1].startswith("coroutine hello / sync hello")][0]
-    rounds = [{"seven": measurement(100.0, 300.0), "sync": measurement(200.0, 200.0)},
-              {"seven": measurement(400.0, 300.0), "sync": measurement(100.0, 300.0)}]
+    rounds = [
+        {"seven": measurement(100.0, 300.0), "sync": measurement(200.0, 200.0)},
+        {"seven": measurement(400.0, 300.0), "sync": measurement(100.0, 300.0)},
+    ]
     r = rows.ratios(rounds, row)
     assert r["ratio"] == [0.5, 4.0]
     assert r["ratio_cpu"] == [1.5, 1.0]

@@ -8,6 +8,7 @@ startup hook) and imports async_app from the checkout first. Each shim's test
 asserts on what the probe saw in both modes. Every expectation holds on every
 Python 3.7-3.13: where a Python needs no shim, Django works by itself.
 """
+
 import asyncio
 import importlib.util
 import inspect
@@ -315,8 +316,15 @@ def _run_probe(mode, cwd):
     env = dict(os.environ, PROBE_URLS=json.dumps([url for url, _ in URL_CASES]))
     env.pop("PYTHONPATH", None)
     env.pop("DJANGO_SETTINGS_MODULE", None)
-    proc = subprocess.run(command, cwd=str(cwd), env=env, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, universal_newlines=True, timeout=120)
+    proc = subprocess.run(
+        command,
+        cwd=str(cwd),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        universal_newlines=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -335,6 +343,7 @@ def _result(probe, name):
 
 # ---------------------------------------------------------------- entry paths
 
+
 def test_probe_entry_path(probe):
     """startup: the hook alone, no async_app; import: no hook, async_app first."""
     assert probe["preloaded"] == []  # the hook imports neither Django nor asyncio
@@ -348,8 +357,16 @@ def test_startup_hook_is_installed_in_this_environment():
     """The venv running the tests has the .pth hook; it left no async_app behind."""
     assert os.path.exists(os.path.join(_site_dirs()[0], "async_app_compat.pth"))
     proc = subprocess.run(
-        [sys.executable, "-c", "import sys; print(sorted(m for m in sys.modules if 'async_app' in m))"],
-        stdout=subprocess.PIPE, universal_newlines=True, cwd="/", check=True)
+        [
+            sys.executable,
+            "-c",
+            "import sys; print(sorted(m for m in sys.modules if 'async_app' in m))",
+        ],
+        stdout=subprocess.PIPE,
+        universal_newlines=True,
+        cwd="/",
+        check=True,
+    )
     assert proc.stdout.strip() == "['_async_app_compat_startup']"
 
 
@@ -362,50 +379,74 @@ def test_apply_imports_neither_django_nor_asyncio(tmp_path):
         module.apply()
         print(sorted(m for m in sys.modules if m.split(".")[0] in ("django", "asyncio", "async_app")))
     """)
-    proc = subprocess.run([sys.executable, "-S", "-c", code, compat.__file__], cwd=str(tmp_path),
-                          stdout=subprocess.PIPE, universal_newlines=True, check=True)
+    proc = subprocess.run(
+        [sys.executable, "-S", "-c", code, compat.__file__],
+        cwd=str(tmp_path),
+        stdout=subprocess.PIPE,
+        universal_newlines=True,
+        check=True,
+    )
     assert proc.stdout.strip() == "[]"
 
 
 def test_django_admin_subprocess_never_imports_async_app(tmp_path):
     """An untouched django-admin works through the startup hook alone."""
-    (tmp_path / "probe_settings.py").write_text(textwrap.dedent("""
+    (tmp_path / "probe_settings.py").write_text(
+        textwrap.dedent("""
         SECRET_KEY = "probe"
         INSTALLED_APPS = ["django.contrib.contenttypes", "django.contrib.auth"]
         DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
         ROOT_URLCONF = "probe_urls"
         ALLOWED_HOSTS = ["testserver"]
-    """))
-    (tmp_path / "probe_urls.py").write_text(textwrap.dedent("""
+    """)
+    )
+    (tmp_path / "probe_urls.py").write_text(
+        textwrap.dedent("""
         from django.conf.urls import url
         from django.http import HttpResponse
         urlpatterns = [url(r"^(?i)hello/$", lambda request: HttpResponse("hi"), name="hello")]
-    """))
-    env = dict(os.environ, PYTHONPATH=str(tmp_path), DJANGO_SETTINGS_MODULE="probe_settings",
-               PYTHONWARNINGS="ignore")
+    """)
+    )
+    env = dict(
+        os.environ,
+        PYTHONPATH=str(tmp_path),
+        DJANGO_SETTINGS_MODULE="probe_settings",
+        PYTHONWARNINGS="ignore",
+    )
     admin = os.path.join(BIN, "django-admin")
 
     def run(*args):
-        proc = subprocess.run([admin] + list(args), cwd=str(tmp_path), env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              universal_newlines=True, timeout=120)
+        proc = subprocess.run(
+            [admin] + list(args),
+            cwd=str(tmp_path),
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            universal_newlines=True,
+            timeout=120,
+        )
         assert proc.returncode == 0, proc.stderr
         return proc.stdout + proc.stderr
 
     assert run("--version").strip() == "1.11.29"
     assert "System check identified no issues" in run("check")
-    out = run("shell", "-c", textwrap.dedent("""
+    out = run(
+        "shell",
+        "-c",
+        textwrap.dedent("""
         import sys
         from django.test import Client
         from django.urls import reverse
         from django.utils.six.moves.urllib.parse import urlparse
         response = Client().get("/HELLO/")
         print(response.status_code, reverse("hello"), "async_app" in sys.modules)
-    """))
+    """),
+    )
     assert out.split() == ["200", "/hello/", "False"]
 
 
 # ---------------------------------------------------------------- one test per shim
+
 
 def test_collections_abc_aliases(probe):
     result = _result(probe, "collections_abc")
@@ -449,8 +490,13 @@ def test_smtp_backend_passes_keyfile_and_certfile(probe):
     result = _result(probe, "smtp")
     # STARTTLS was sent and the TLS handshake then failed against the fake
     # server (not a TypeError about keyfile=).
-    assert result["starttls"] in ("SSLError", "SSLEOFError", "SSLZeroReturnError",
-                                  "ConnectionResetError", "SMTPServerDisconnected")
+    assert result["starttls"] in (
+        "SSLError",
+        "SSLEOFError",
+        "SSLZeroReturnError",
+        "ConnectionResetError",
+        "SMTPServerDisconnected",
+    )
     assert "STARTTLS" in result["seen"]
     # The certfile really reaches the SSL context, as on Python 3.11.
     assert result["starttls_missing_cert"] == "FileNotFoundError"
@@ -476,19 +522,23 @@ def test_parallel_runner_result_accepts_durations(probe):
 
 # ---------------------------------------------------------------- flag hoisting
 
-@pytest.mark.parametrize("pattern, expected", [
-    (r"^(?i)abc/$", r"(?i)^abc/$"),
-    (r"^abc/(?i)def$", r"(?i)^abc/def$"),
-    (r"^a(?s)b(?im)c", r"(?ims)^abc"),
-    (r"^(?i:scoped)(?s)x", r"(?s)^(?i:scoped)x"),
-    (r"^(?P<x>a)(?u)b", r"(?u)^(?P<x>a)b"),
-    (r"(?i)already/first", None),
-    (r"^[(?i)]x", None),  # inside a character class
-    (r"^[]()(?i)]x", None),  # ']' first in a class is a literal
-    (r"^\(?i\)x", None),  # escaped parenthesis
-    (r"^(?#comment)(?=look)(?:group)", None),
-    (b"^(?i)bytes", None),
-])
+
+@pytest.mark.parametrize(
+    "pattern, expected",
+    [
+        (r"^(?i)abc/$", r"(?i)^abc/$"),
+        (r"^abc/(?i)def$", r"(?i)^abc/def$"),
+        (r"^a(?s)b(?im)c", r"(?ims)^abc"),
+        (r"^(?i:scoped)(?s)x", r"(?s)^(?i:scoped)x"),
+        (r"^(?P<x>a)(?u)b", r"(?u)^(?P<x>a)b"),
+        (r"(?i)already/first", None),
+        (r"^[(?i)]x", None),  # inside a character class
+        (r"^[]()(?i)]x", None),  # ']' first in a class is a literal
+        (r"^\(?i\)x", None),  # escaped parenthesis
+        (r"^(?#comment)(?=look)(?:group)", None),
+        (b"^(?i)bytes", None),
+    ],
+)
 def test_hoist_global_flags(pattern, expected):
     hoisted = compat._hoist_global_flags(pattern)
     if expected is None:
@@ -497,13 +547,16 @@ def test_hoist_global_flags(pattern, expected):
         assert hoisted == expected
 
 
-@pytest.mark.parametrize("pattern, text, matches", [
-    (r"^abc/(?i)DEF$", "ABC/def", True),
-    (r"^x[(?i)]$", "xi", True),
-    (r"^x[(?i)]$", "xI", False),
-    (r"^a b(?x)$", "ab", True),
-    (r"^a.(?s)$", "a\n", True),
-])
+@pytest.mark.parametrize(
+    "pattern, text, matches",
+    [
+        (r"^abc/(?i)DEF$", "ABC/def", True),
+        (r"^x[(?i)]$", "xi", True),
+        (r"^x[(?i)]$", "xI", False),
+        (r"^a b(?x)$", "ab", True),
+        (r"^a.(?s)$", "a\n", True),
+    ],
+)
 def test_hoisted_patterns_match_like_python_before_3_11(pattern, text, matches):
     hoisted = compat._hoist_global_flags(pattern)
     assert bool(re.match(hoisted, text)) is matches
@@ -525,6 +578,7 @@ def test_resolver_re_keeps_pattern_text_and_behaviour():
 
 
 # ---------------------------------------------------------------- apply() itself
+
 
 def _shim_state():
     import collections
@@ -607,6 +661,7 @@ def test_find_module_fallback_adapts_legacy_finders():
 
 
 # ---------------------------------------------------------------- asyncio.coroutine
+
 
 async def _native(value):
     await asyncio.sleep(0)

@@ -10,6 +10,7 @@
 Every test holds on every Python 3.7-3.13 (where no shim is needed, Python
 does it by itself).
 """
+
 import datetime
 import os
 import sys
@@ -149,8 +150,9 @@ def test_glob1_matches_like_glob(tmp_path):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
             for pattern in ("*.djcache", ".*", "*"):
-                assert sorted(compat._glob1(str(tmp_path), pattern)) == \
-                    sorted(glob.glob1(str(tmp_path), pattern))
+                assert sorted(compat._glob1(str(tmp_path), pattern)) == sorted(
+                    glob.glob1(str(tmp_path), pattern)
+                )
 
 
 def test_file_based_cache_warns_nothing(tmp_path):
@@ -174,8 +176,11 @@ def test_set_cookie_with_datetime_expires_warns_nothing():
     from django.utils import timezone
 
     in_an_hour = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=1)
-    cases = [in_an_hour.replace(tzinfo=None), in_an_hour.astimezone(timezone.get_fixed_timezone(-300)),
-             datetime.datetime(2000, 1, 1)]
+    cases = [
+        in_an_hour.replace(tzinfo=None),
+        in_an_hour.astimezone(timezone.get_fixed_timezone(-300)),
+        datetime.datetime(2000, 1, 1),
+    ]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         cookies = []
@@ -207,5 +212,6 @@ def test_override_settings_warning_points_at_the_caller():
     finally:
         signals.COMPLEX_OVERRIDE_SETTINGS.discard("COMPAT_TEST_WARN")
     assert [str(w.message) for w in caught] == [
-        "Overriding setting COMPAT_TEST_WARN can lead to unexpected behavior."]
+        "Overriding setting COMPAT_TEST_WARN can lead to unexpected behavior."
+    ]
     assert os.path.splitext(caught[0].filename)[0] == os.path.splitext(__file__)[0]

@@ -7,6 +7,7 @@ as a ``timedelta``; Django 1.11's factory compares it with ``0`` and raises
 subprocess that never imports async_app (the startup hook alone), against the
 session's throwaway PostgreSQL server (tests/services.py).
 """
+
 import datetime
 import json
 import os
@@ -81,10 +82,21 @@ def test_django_with_use_tz_on_postgresql(postgres_server, tmp_path):
     env.pop("PYTHONPATH", None)
     env.pop("DJANGO_SETTINGS_MODULE", None)
     proc = subprocess.run(
-        [sys.executable, "-W", "ignore", "-c", PROBE,
-         json.dumps(postgres_server.settings(NAME="compat_probe"))],
-        cwd=str(tmp_path), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        universal_newlines=True, timeout=120)
+        [
+            sys.executable,
+            "-W",
+            "ignore",
+            "-c",
+            PROBE,
+            json.dumps(postgres_server.settings(NAME="compat_probe")),
+        ],
+        cwd=str(tmp_path),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        universal_newlines=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert result == {

@@ -6,6 +6,7 @@ request's ``X-Stack`` header picks one): the usual ``MiddlewareMixin`` seven
 the bridge pool (``ASYNC_APP_MIDDLEWARE_IN_THREADS``), plus a middleware with
 an ``async def`` hook (layered), and the same classes as ``MIDDLEWARE_CLASSES``.
 """
+
 import asyncio
 import os
 import time
@@ -73,6 +74,7 @@ def signals_of(log):
 
 def settled(server):
     """How many events there are once every earlier request has finished."""
+
     def balanced():
         kinds = [kind for kind, _, _ in signals_of(events(server))]
         return kinds.count("started") == kinds.count("finished")
@@ -91,7 +93,11 @@ def disconnect_during(server, path, name):
     name = "%s-%s" % (name, server.stack)
     before = settled(server)
     sock = server.connect()
-    head = "GET %s?s=10&name=%s HTTP/1.1\r\nHost: x\r\nX-Stack: %s\r\n\r\n" % (path, name, server.stack)
+    head = "GET %s?s=10&name=%s HTTP/1.1\r\nHost: x\r\nX-Stack: %s\r\n\r\n" % (
+        path,
+        name,
+        server.stack,
+    )
     sock.sendall(head.encode())
     assert wait_for(lambda: "entered-" + name in events(server), timeout=5), events(server)[before:]
     time.sleep(0.1)  # the view is in its sleep
@@ -125,7 +131,9 @@ def test_disconnect_cancels_a_coroutine_view_routed_by_request_urlconf(server):
 def test_async_render_is_awaited(server, path):
     status, headers, body = get(server, path + "?name=ann")
     assert (status, body) == (200, "rendered ann")
-    assert headers["X-Frame-Options"] == "SAMEORIGIN"  # the response phase saw the rendered response
+    assert (
+        headers["X-Frame-Options"] == "SAMEORIGIN"
+    )  # the response phase saw the rendered response
     if server.stack.startswith("function"):
         assert headers["X-Stamp"] == "function"
     if server.stack == "async-hooks":
@@ -170,7 +178,6 @@ def test_load_middleware_refuses_a_middleware_that_is_neither_sync_nor_async():
     )
 
 
-
 class SyncOnly:
     """A middleware with Django's default flags: sync only."""
 
@@ -186,7 +193,9 @@ class SyncOnlyToo(SyncOnly):
 
 
 @pytest.mark.parametrize("is_async,debug", [(True, True), (False, True), (True, False)])
-def test_load_middleware_logs_django_5_2s_adaptations_for_async_callers_under_debug(is_async, debug, caplog):
+def test_load_middleware_logs_django_5_2s_adaptations_for_async_callers_under_debug(
+    is_async, debug, caplog
+):
     import logging
 
     from django.test import override_settings
@@ -199,7 +208,9 @@ def test_load_middleware_logs_django_5_2s_adaptations_for_async_callers_under_de
             AsyncDjangoApplication(is_async=is_async)
     # As Django 5.2's ASGIHandler: once, for the middleware right above the
     # async handler; a sync caller's chain (the sync test client) adapts none.
-    expected = ["Asynchronous handler adapted for middleware %s." % inner] if is_async and debug else []
+    expected = (
+        ["Asynchronous handler adapted for middleware %s." % inner] if is_async and debug else []
+    )
     assert caplog.messages == expected
 
 

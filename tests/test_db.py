@@ -1,4 +1,5 @@
 """database_sync_to_async and the guard against database access on the event loop."""
+
 import threading
 
 import pytest
@@ -142,7 +143,9 @@ async def test_guard_in_a_coroutine_view_below_function_style_middleware(db, asy
 # -- database_sync_to_async ----------------------------------------------------------
 
 
-def test_database_sync_to_async_closes_connections_around_the_call_in_the_pool(django_db, monkeypatch):
+def test_database_sync_to_async_closes_connections_around_the_call_in_the_pool(
+    django_db, monkeypatch
+):
     import django.db
 
     calls = []
@@ -160,7 +163,11 @@ def test_database_sync_to_async_closes_connections_around_the_call_in_the_pool(d
         return Group.objects.count()
 
     assert run_on_fresh_loop(count()) == 0
-    assert [name for name, _ in calls] == ["close_old_connections", "count", "close_old_connections"]
+    assert [name for name, _ in calls] == [
+        "close_old_connections",
+        "count",
+        "close_old_connections",
+    ]
     thread_names = {thread for _, thread in calls}
     assert len(thread_names) == 1 and thread_names.pop().startswith("async_app-view")
 
@@ -198,7 +205,9 @@ def test_under_gunicorn_guard_raises_in_coroutine_views_while_sync_views_use_the
 ):
     server = toolkit_server(settings_module, threads=2)
     count = str(len(server_db.group_names()))
-    assert http_get(server, "/toolkit/guard-report/")[1].startswith("guarded: Database access (cursor)")
+    assert http_get(server, "/toolkit/guard-report/")[1].startswith(
+        "guarded: Database access (cursor)"
+    )
     assert http_get(server, "/toolkit/sync-group-count/") == (200, count)
     assert http_get(server, "/toolkit/orm-in-thread/") == (200, count)
 

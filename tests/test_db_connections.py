@@ -11,6 +11,7 @@ a sampler counts the server's connections to that database
 (``pg_stat_activity``) throughout: never more than those threads, and none
 once the worker has stopped.
 """
+
 import asyncio
 import threading
 import time
@@ -35,8 +36,9 @@ class ConnectionSampler:
     """Counts the server's connections to one database every 20 ms, in a thread."""
 
     def __init__(self, server, dbname):
-        self.conn = psycopg2.connect(host="127.0.0.1", port=server.port, user=server.user,
-                                     dbname="postgres")
+        self.conn = psycopg2.connect(
+            host="127.0.0.1", port=server.port, user=server.user, dbname="postgres"
+        )
         self.conn.autocommit = True
         self.dbname = dbname
         self.samples = []
@@ -46,7 +48,9 @@ class ConnectionSampler:
     def count(self):
         """The connections to the database right now."""
         with self.conn.cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s", (self.dbname,))
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = %s", (self.dbname,)
+            )
             return cursor.fetchone()[0]
 
     def _run(self):
@@ -91,17 +95,26 @@ async def load(base):
 
 @pytest.mark.parametrize("conn_max_age", [0, 60])
 def test_connections_stay_within_the_threads_and_end_with_the_worker(
-        gunicorn_server, postgres_server, conn_max_age):
+    gunicorn_server, postgres_server, conn_max_age
+):
     dbname = "conns_%s" % uuid.uuid4().hex[:8]
     postgres_server.psql("CREATE DATABASE %s" % dbname, dbname="postgres")
     sampler = ConnectionSampler(postgres_server, dbname)
     try:
         with sampler:
             server = gunicorn_server(
-                "tests.apps.db_connections:application", threads=THREADS, startup_path="/sync/",
-                env={"DB_NAME": dbname, "DB_USER": postgres_server.user, "DB_HOST": "127.0.0.1",
-                     "DB_PORT": str(postgres_server.port), "CONN_MAX_AGE": str(conn_max_age),
-                     "ASYNC_APP_BRIDGE_THREADS": str(BRIDGE_THREADS)})
+                "tests.apps.db_connections:application",
+                threads=THREADS,
+                startup_path="/sync/",
+                env={
+                    "DB_NAME": dbname,
+                    "DB_USER": postgres_server.user,
+                    "DB_HOST": "127.0.0.1",
+                    "DB_PORT": str(postgres_server.port),
+                    "CONN_MAX_AGE": str(conn_max_age),
+                    "ASYNC_APP_BRIDGE_THREADS": str(BRIDGE_THREADS),
+                },
+            )
             results = run_until_complete(load(server.base_url))
             time.sleep(0.3)
             after_load = sampler.count()
@@ -111,9 +124,11 @@ def test_connections_stay_within_the_threads_and_end_with_the_worker(
     finally:
         sampler.conn.close()
     limit = THREADS + BRIDGE_THREADS + 1
-    print("CONN_MAX_AGE=%d: peak %d connections (limit %d = %d view + %d bridge threads + the loop), "
-          "%d after the load, %d after the worker stopped"
-          % (conn_max_age, peak, limit, THREADS, BRIDGE_THREADS, after_load, after_stop))
+    print(
+        "CONN_MAX_AGE=%d: peak %d connections (limit %d = %d view + %d bridge threads + the loop), "
+        "%d after the load, %d after the worker stopped"
+        % (conn_max_age, peak, limit, THREADS, BRIDGE_THREADS, after_load, after_stop)
+    )
     assert sorted(set(results)) == [(200, "orm"), (200, "slow"), (200, "sync")]
     assert len(results) == ROUNDS * PER_KIND * 3
     assert 1 <= peak <= limit

@@ -6,6 +6,7 @@ pipeline's by test_core; the test examples are the tests below), or is a
 configuration snippet (``# <file> (...)`` first) whose settings have those
 values in that file.
 """
+
 import inspect
 import os
 import re
@@ -52,7 +53,9 @@ def python_blocks():
     for name in sorted(os.listdir(DOCS)):
         if name.endswith(".md"):
             with open(os.path.join(DOCS, name)) as f:
-                blocks += [(name, block) for block in re.findall(r"```python\n(.*?)```", f.read(), re.S)]
+                blocks += [
+                    (name, block) for block in re.findall(r"```python\n(.*?)```", f.read(), re.S)
+                ]
     return blocks
 
 
@@ -74,7 +77,10 @@ def test_every_docs_example_is_tested_code():
         if config:
             assert_matches_config_file(block, config.group(1))
         else:
-            assert block in sources, "%s example not found verbatim in the tested code:\n%s" % (page, block)
+            assert block in sources, "%s example not found verbatim in the tested code:\n%s" % (
+                page,
+                block,
+            )
 
 
 def assert_matches_config_file(block, path):
@@ -85,7 +91,12 @@ def assert_matches_config_file(block, path):
         exec(compile(f.read(), path, "exec"), real)
     for name, value in shown.items():
         if not name.startswith("__"):
-            assert real.get(name) == value, "%s: %s is %r, the docs say %r" % (path, name, real.get(name), value)
+            assert real.get(name) == value, "%s: %s is %r, the docs say %r" % (
+                path,
+                name,
+                real.get(name),
+                value,
+            )
 
 
 # -- the docs' test examples ---------------------------------------------------------

@@ -5,6 +5,7 @@ The issue's done-when: a ModelViewSet whose list/retrieve/create are
 the quote service the test starts), with token authentication, throttling,
 pagination and django-filter, under the test client and under gunicorn.
 """
+
 import json
 
 from tests.drf_fixtures import (  # noqa: F401
@@ -32,8 +33,10 @@ def _same_answer(first, second):
 def test_model_viewset_with_coroutine_actions_end_to_end(api, quote_service):
     api.credentials(HTTP_AUTHORIZATION="Token " + api.token.key)
     del quote_service.calls[:]
-    created = [api.post("/drf/items/", {"name": name, "price": price}, format="json")
-               for name, price in (("a", 1), ("b", 2), ("c", 3))]
+    created = [
+        api.post("/drf/items/", {"name": name, "price": price}, format="json")
+        for name, price in (("a", 1), ("b", 2), ("c", 3))
+    ]
     assert [r.status_code for r in created] == [201, 201, 201]
     first = created[0].json()
     assert first["name"] == "a" and first["owner"] == "ann" and first["note"] == "quote-for-create"
@@ -85,8 +88,10 @@ def test_generic_list_create_matches_drfs_own(api):
         assert ours["Content-Type"] == drfs["Content-Type"] and ours["Vary"] == drfs["Vary"]
         assert ours.content == drfs.content.replace(b"/sync-generic/", b"/generic/")
     assert api.get("/drf/generic/items/?price=2").json()["count"] == 4
-    _same_answer(api.post("/drf/generic/items/", {}, format="json"),
-                 api.post("/drf/sync-generic/items/", {}, format="json"))
+    _same_answer(
+        api.post("/drf/generic/items/", {}, format="json"),
+        api.post("/drf/sync-generic/items/", {}, format="json"),
+    )
     html = api.get("/drf/generic/items/", HTTP_ACCEPT="text/html")
     assert html.status_code == 200 and html["Content-Type"].startswith("text/html")
     assert b"Async Item List" in html.content and b"&quot;name&quot;: &quot;a&quot;" in html.content

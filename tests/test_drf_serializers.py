@@ -1,4 +1,5 @@
 """async_app.drf.serializers: adrf's adata/asave (and ais_valid) on DRF's serializers."""
+
 import pytest
 
 from async_app import SynchronousOnlyOperation, database_sync_to_async
@@ -51,7 +52,11 @@ async def test_ais_valid_and_asave_create_and_update(db):  # noqa: F811
     assert await serializer.ais_valid()
     assert (await serializer.asave()).pk == created.pk
     assert await database_sync_to_async(Item.objects.get)(pk=created.pk) == created
-    assert (await database_sync_to_async(Item.objects.values_list("price", flat=True).get)(pk=created.pk)) == 4
+    assert (
+        await database_sync_to_async(Item.objects.values_list("price", flat=True).get)(
+            pk=created.pk
+        )
+    ) == 4
 
 
 async def test_asave_checks_what_save_checks(db):  # noqa: F811
@@ -92,7 +97,16 @@ def test_serializer_helpers_in_a_coroutine_handler(api):
     assert plain.status_code == 201 and plain.json()["price"] == 99
     shout = api.post("/drf/serializer/shout/", {"name": "s"}, format="json")
     assert shout.status_code == 201 and shout.json()["name"] == "S"
-    assert api.post("/drf/serializer/plain/", {}, format="json").json() == {"name": ["This field is required."]}
-    updated = api.put("/drf/serializer/shout/", {"id": shout.json()["id"], "name": "t"}, format="json")
+    assert api.post("/drf/serializer/plain/", {}, format="json").json() == {
+        "name": ["This field is required."]
+    }
+    updated = api.put(
+        "/drf/serializer/shout/", {"id": shout.json()["id"], "name": "t"}, format="json"
+    )
     assert updated.json()["name"] == "T!"
-    assert api.put("/drf/serializer/shout/", {"id": shout.json()["id"], "price": "x"}, format="json").status_code == 400
+    assert (
+        api.put(
+            "/drf/serializer/shout/", {"id": shout.json()["id"], "price": "x"}, format="json"
+        ).status_code
+        == 400
+    )

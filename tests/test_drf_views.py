@@ -5,6 +5,7 @@ coroutine handler must answer exactly as the sync one (status, body,
 headers), under the test client (DRF's APIClient through AsyncClientHandler)
 and under a real gunicorn with the aiohttp worker.
 """
+
 import json
 
 import pytest
@@ -41,7 +42,11 @@ def _same_answer(first, second):
 def test_async_get_on_drf_apiview_with_token_authentication(api):
     response = api.get("/drf/hello/", HTTP_AUTHORIZATION="Token " + api.token.key)
     assert response.status_code == 200, response.content
-    assert response.json() == {"user": "ann", "handler": "coroutine", "authenticator": "TokenAuthentication"}
+    assert response.json() == {
+        "user": "ann",
+        "handler": "coroutine",
+        "authenticator": "TokenAuthentication",
+    }
     _same_answer(response, api.get("/drf/sync-hello/", HTTP_AUTHORIZATION="Token " + api.token.key))
 
 
@@ -63,9 +68,16 @@ def test_session_authentication_enforces_csrf_for_coroutine_handlers(api):
 def test_force_authenticate_reaches_coroutine_and_sync_handlers(api):
     api.force_authenticate(user=api.user)
     response = api.get("/drf/hello/")
-    assert response.json() == {"user": "ann", "handler": "coroutine", "authenticator": "ForcedAuthentication"}
+    assert response.json() == {
+        "user": "ann",
+        "handler": "coroutine",
+        "authenticator": "ForcedAuthentication",
+    }
     assert api.post("/drf/hello/", {"x": 1}, format="json").json() == {
-        "user": "ann", "handler": "sync", "data": {"x": 1}}
+        "user": "ann",
+        "handler": "sync",
+        "data": {"x": 1},
+    }
     api.force_authenticate(user=None)
     assert api.get("/drf/hello/").status_code == 403
 
@@ -120,7 +132,9 @@ def test_exceptions_become_the_sync_handlers_responses(api, kind):
 
 
 def test_exception_handler_setting_applies(api):
-    with override_settings(REST_FRAMEWORK={"EXCEPTION_HANDLER": "tests.drf_app.views.wrapping_exception_handler"}):
+    with override_settings(
+        REST_FRAMEWORK={"EXCEPTION_HANDLER": "tests.drf_app.views.wrapping_exception_handler"}
+    ):
         response = api.get("/drf/errors/notfound/")
         assert response.json() == {"error": {"detail": "no such thing"}, "view": "Errors"}
         assert api.get("/drf/sync-errors/notfound/").json()["view"] == "SyncErrors"
@@ -163,7 +177,11 @@ def test_pipeline_sees_which_methods_are_coroutines():
     items = resolve("/drf/items/").func
     assert is_async_view(items, "GET") and is_async_view(items, "POST")
     item = resolve("/drf/items/1/").func
-    assert is_async_view(item, "GET") and not is_async_view(item, "PUT") and not is_async_view(item, "DELETE")
+    assert (
+        is_async_view(item, "GET")
+        and not is_async_view(item, "PUT")
+        and not is_async_view(item, "DELETE")
+    )
     assert is_async_view(resolve("/drf/items/stats/").func, "GET")
 
 
@@ -205,10 +223,19 @@ def test_coroutine_handlers_under_gunicorn(drf_server):
     server = drf_server()
     status, _, body = http(server, "GET", "/drf/hello/")
     assert status == 200, server.log()
-    assert json.loads(body) == {"user": "gus", "handler": "coroutine", "authenticator": "TokenAuthentication"}
+    assert json.loads(body) == {
+        "user": "gus",
+        "handler": "coroutine",
+        "authenticator": "TokenAuthentication",
+    }
     assert http(server, "GET", "/drf/hello/", token=None)[0] == 403
-    assert http(server, "POST", "/drf/hello/", b'{"x": 2}')[2] == b'{"user":"gus","handler":"sync","data":{"x":2}}'
-    assert json.loads(http(server, "GET", "/drf/coroutine-hello/")[2]) == {"handler": "generator-coroutine"}
+    assert (
+        http(server, "POST", "/drf/hello/", b'{"x": 2}')[2]
+        == b'{"user":"gus","handler":"sync","data":{"x":2}}'
+    )
+    assert json.loads(http(server, "GET", "/drf/coroutine-hello/")[2]) == {
+        "handler": "generator-coroutine"
+    }
     assert json.loads(http(server, "POST", "/drf/function/", b"[1]")[2])["data"] == [1]
     status, headers, body = http(server, "GET", "/drf/errors/validation/")
     assert status == 400 and json.loads(body) == {"name": ["This field is wrong."]}
@@ -218,14 +245,18 @@ def test_coroutine_handlers_under_gunicorn(drf_server):
     assert codes == [200, 200, 200, 429]
     # DRF's checks run on the loop's thread, as sync code, like middleware hooks.
     threads = json.loads(http(server, "GET", "/drf/where-checks-run/")[2])
-    assert threads["checks"] == threads["handler"] and not threads["handler"].startswith("async_app-")
+    assert threads["checks"] == threads["handler"] and not threads["handler"].startswith(
+        "async_app-"
+    )
     assert "SynchronousOnlyOperation" not in server.log()
 
 
 def test_checks_in_the_bridge_pool_with_middleware_in_threads(drf_server):
     server = drf_server(env={"DJANGO_SETTINGS_MODULE": "tests.drf_app.threads_settings"})
     threads = json.loads(http(server, "GET", "/drf/where-checks-run/")[2])
-    assert threads["checks"].startswith("async_app-bridge") and not threads["handler"].startswith("async_app-")
+    assert threads["checks"].startswith("async_app-bridge") and not threads["handler"].startswith(
+        "async_app-"
+    )
     status, _, body = http(server, "GET", "/drf/group-only/")
     assert status == 403  # gus is in no group: the permission queried, in a bridge thread
     assert http(server, "GET", "/drf/hello/", token="bad")[0] == 403
@@ -247,4 +278,6 @@ def test_docs_examples_are_tested_code():
     sources = inspect.getsource(views) + inspect.getsource(drf_fixtures)
     assert len(blocks) >= 6
     for block in blocks:
-        assert block in sources, "docs/drf.md example not found verbatim in the tested code:\n" + block
+        assert block in sources, (
+            "docs/drf.md example not found verbatim in the tested code:\n" + block
+        )

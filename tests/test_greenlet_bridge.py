@@ -1,4 +1,5 @@
 """The greenlet bridge: sync code that awaits on the loop's own thread, table-driven."""
+
 import asyncio
 import contextvars
 import threading
@@ -83,11 +84,17 @@ CASES = {
     "no await": (returns_plain, "plain"),
     "two awaits": (awaits_twice, 3),
     "an awaited exception reaches the sync code": (catches_inner_error, "caught 'inner'"),
-    "context variables are shared both ways": (context_both_ways, ("set by sync code", "set by the coroutine")),
+    "context variables are shared both ways": (
+        context_both_ways,
+        ("set by sync code", "set by the coroutine"),
+    ),
     "sync code is marked sync, the awaited coroutine is not": (marks, (True, False, True)),
     "one thread": (same_thread, True),
     "nested bridges": (nested, "nested deep"),
-    "run_coroutine suspends instead of blocking": (via_run_coroutine, (True, "through run_coroutine")),
+    "run_coroutine suspends instead of blocking": (
+        via_run_coroutine,
+        (True, "through run_coroutine"),
+    ),
 }
 
 

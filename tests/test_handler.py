@@ -6,6 +6,7 @@ pools), and must produce identical status, headers, cookies and bodies where
 the view is the same. Coroutine views (``/async/...``) must answer exactly as
 their sync twins (``/sync/...``) do under the stock handler.
 """
+
 import asyncio
 import io
 import json
@@ -81,8 +82,23 @@ def normalize(response, async_path=False):
 
 
 PAIRED = [
-    "hello", "template", "render", "language", "reverse", "echo", "404", "403", "400", "500",
-    "none", "stream", "file", "protected", "message", "key_error", "template_title",
+    "hello",
+    "template",
+    "render",
+    "language",
+    "reverse",
+    "echo",
+    "404",
+    "403",
+    "400",
+    "500",
+    "none",
+    "stream",
+    "file",
+    "protected",
+    "message",
+    "key_error",
+    "template_title",
 ]
 
 
@@ -101,7 +117,12 @@ def test_same_response_as_wsgihandler(name, stock, app):
 
 @pytest.mark.parametrize(
     "path",
-    ["/generator/hello/", "/compat-generator/hello/", "/cbv/async/hello/", "/wrongly-judged/hello/"],
+    [
+        "/generator/hello/",
+        "/compat-generator/hello/",
+        "/cbv/async/hello/",
+        "/wrongly-judged/hello/",
+    ],
 )
 def test_every_coroutine_view_kind_answers_like_the_sync_view(path, stock, app):
     expected = normalize(stock.get("/cbv/sync/hello/"))
@@ -159,7 +180,8 @@ def test_login_then_protected_views(stock, app, user_ann):
     for client in (stock, app):
         token = _csrf_form_token(client)
         login = client.post(
-            "/login/", {"username": "handler-ann", "password": "secret", "csrfmiddlewaretoken": token}
+            "/login/",
+            {"username": "handler-ann", "password": "secret", "csrfmiddlewaretoken": token},
         )
         assert login.status_code == 302
     expected = normalize(stock.get("/sync/protected/"))
@@ -191,7 +213,9 @@ def test_concurrent_requests_keep_their_own_script_prefix(django_db, loop_thread
     clients = [AsyncAppClient(application, loop_thread, script_name="/m%d" % i) for i in range(50)]
 
     async def all_at_once():
-        return await asyncio.gather(*(c.serve(c.environ("GET", "/async/reverse/")) for c in clients))
+        return await asyncio.gather(
+            *(c.serve(c.environ("GET", "/async/reverse/")) for c in clients)
+        )
 
     responses = loop_thread.run(all_at_once())
     assert [r.body for r in responses] == [b"/m%d/sync/hello/" % i for i in range(50)]
@@ -281,7 +305,9 @@ def test_legacy_middleware_classes(name, django_db, loop_thread):
             "django.middleware.common.CommonMiddleware",
         ],
     ):
-        expected_response, expected_events = _events_for(StockClient(WSGIHandler()), "/sync/%s/" % name)
+        expected_response, expected_events = _events_for(
+            StockClient(WSGIHandler()), "/sync/%s/" % name
+        )
         application = AsyncDjangoApplication()
         for mode in sorted(PIPELINE_MODES):
             app = AsyncAppClient(configure(application, mode), loop_thread)
@@ -323,7 +349,9 @@ def finished_signals():
     signals.request_finished.disconnect(receiver)
 
 
-def test_cancelled_coroutine_view_fires_request_finished_once(django_db, loop_thread, finished_signals):
+def test_cancelled_coroutine_view_fires_request_finished_once(
+    django_db, loop_thread, finished_signals
+):
     app = AsyncAppClient(AsyncDjangoApplication(), loop_thread)
 
     async def cancel_midway():
@@ -375,7 +403,9 @@ def test_atomic_requests_refuses_coroutine_views_clearly(django_db, loop_thread,
 
 
 @pytest.mark.parametrize("in_threads", [False, True])
-def test_middleware_hooks_around_coroutine_views_run_where_configured(in_threads, django_db, loop_thread):
+def test_middleware_hooks_around_coroutine_views_run_where_configured(
+    in_threads, django_db, loop_thread
+):
     stack = ["tests.django_project.middleware.ThreadNameMiddleware"] + STANDARD_MIDDLEWARE
     with override_settings(MIDDLEWARE=stack, ASYNC_APP_MIDDLEWARE_IN_THREADS=in_threads):
         app = AsyncAppClient(AsyncDjangoApplication(), loop_thread)
@@ -442,9 +472,16 @@ def test_cancelled_request_cancels_the_coroutine_view_below_a_function_middlewar
 
 def _body_environ(body, **extra):
     environ = {
-        "REQUEST_METHOD": "POST", "PATH_INFO": "/", "SCRIPT_NAME": "", "QUERY_STRING": "",
-        "SERVER_NAME": "testserver", "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1",
-        "wsgi.url_scheme": "http", "wsgi.input": body, "wsgi.errors": io.StringIO(),
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/",
+        "SCRIPT_NAME": "",
+        "QUERY_STRING": "",
+        "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": body,
+        "wsgi.errors": io.StringIO(),
     }
     environ.update(extra)
     return environ
@@ -463,12 +500,21 @@ class _Unseekable(io.RawIOBase):
 
 # name -> (wsgi.input factory, extra environ): what the worker and other servers hand over.
 BODY_CASES = {
-    "no body, input terminated (the worker's GET)": (lambda: io.BytesIO(), {"wsgi.input_terminated": True}),
-    "no Content-Length, input terminated": (lambda: io.BytesIO(b"a=1"), {"wsgi.input_terminated": True}),
+    "no body, input terminated (the worker's GET)": (
+        lambda: io.BytesIO(),
+        {"wsgi.input_terminated": True},
+    ),
+    "no Content-Length, input terminated": (
+        lambda: io.BytesIO(b"a=1"),
+        {"wsgi.input_terminated": True},
+    ),
     "no Content-Length, not terminated": (lambda: io.BytesIO(b"a=1"), {}),
     "Content-Length": (lambda: io.BytesIO(b"a=1&b=2"), {"CONTENT_LENGTH": "7"}),
     "Content-Length, unseekable input": (lambda: _Unseekable(b"a=1&b=2"), {"CONTENT_LENGTH": "7"}),
-    "already declared seekable": (lambda: io.BytesIO(b"a=1"), {"CONTENT_LENGTH": "3", "webob.is_body_seekable": True}),
+    "already declared seekable": (
+        lambda: io.BytesIO(b"a=1"),
+        {"CONTENT_LENGTH": "3", "webob.is_body_seekable": True},
+    ),
 }
 
 
@@ -480,7 +526,9 @@ def test_request_body_and_meta_as_django_wsgi_leaves_them(name):
     make_input, extra = BODY_CASES[name]
     content_type = {"CONTENT_TYPE": "application/x-www-form-urlencoded"}
     theirs = DjangoWSGIRequest(_body_environ(make_input(), **dict(extra, **content_type)))
-    ours = AsyncDjangoApplication()._make_request(_body_environ(make_input(), **dict(extra, **content_type)))
+    ours = AsyncDjangoApplication()._make_request(
+        _body_environ(make_input(), **dict(extra, **content_type))
+    )
     assert type(ours) is DjangoWSGIRequest
     assert ours.META.get("CONTENT_LENGTH") == theirs.META.get("CONTENT_LENGTH")
     assert ours.META.get("webob.is_body_seekable") == theirs.META.get("webob.is_body_seekable")

@@ -1,4 +1,5 @@
 """http_session(): one shared aiohttp.ClientSession per event loop."""
+
 import asyncio
 import json
 import threading
@@ -90,7 +91,9 @@ def test_under_gunicorn_one_pooled_session_serves_concurrent_calls_across_reques
     thread = threading.Thread(target=backend_loop.run_forever)
     thread.start()
     try:
-        backend = asyncio.run_coroutine_threadsafe(Backend(delay=0.3).start(), backend_loop).result(10)
+        backend = asyncio.run_coroutine_threadsafe(Backend(delay=0.3).start(), backend_loop).result(
+            10
+        )
         server = toolkit_server()
         url = server.url("/toolkit/dashboard/?backend=" + backend.url)
         for _ in range(2):

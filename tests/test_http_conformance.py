@@ -21,6 +21,7 @@ exactly those), not silently skipped; the deliberate strict answers to valid
 requests are in ``STRICT`` with their reasons (docs/worker.md lists them).
 One server per group of settings, for the whole module.
 """
+
 import builtins
 import json
 import os
@@ -38,50 +39,92 @@ ECHO_APP = "tests.apps.worker_apps:echo_app"
 
 # gunicorn settings the worker honours (a case's cfg.set of these runs on a
 # server configured so).
-SUPPORTED_SETTINGS = frozenset((
-    "limit_request_line", "limit_request_fields", "limit_request_field_size",
-    "forwarded_allow_ips",
-))
+SUPPORTED_SETTINGS = frozenset(
+    (
+        "limit_request_line",
+        "limit_request_fields",
+        "limit_request_field_size",
+        "forwarded_allow_ips",
+    )
+)
 # Settings the worker does not implement: the cases that set them are not
 # run. proxy_protocol: the PROXY protocol is not supported (docs/worker.md);
 # the others are gunicorn's opt-in leniencies (obsolete line folding,
 # stripping spaces before ':', lower-case or unconventional methods,
 # underscores in header names mapped or refused), off by default.
-UNSUPPORTED_SETTINGS = frozenset((
-    "proxy_protocol", "permit_obsolete_folding", "strip_header_spaces",
-    "casefold_http_method", "permit_unconventional_http_method", "header_map",
-))
+UNSUPPORTED_SETTINGS = frozenset(
+    (
+        "proxy_protocol",
+        "permit_obsolete_folding",
+        "strip_header_spaces",
+        "casefold_http_method",
+        "permit_unconventional_http_method",
+        "header_map",
+    )
+)
 # The cases left out for those settings, so the corpus cannot shrink unseen.
-NOT_RUN = frozenset((
-    "valid/028", "valid/031compat", "valid/031compat2", "valid/040_compat",
-    "valid/compat_obs_fold", "valid/compat_obs_fold_huge",
-    "valid/pp_01", "valid/pp_02", "valid/pp_03", "valid/pp_04", "valid/pp_05",
-    "invalid/013", "invalid/040", "invalid/chunked_07",
-    "invalid/pp_01", "invalid/pp_02", "invalid/pp_03",
-))
+NOT_RUN = frozenset(
+    (
+        "valid/028",
+        "valid/031compat",
+        "valid/031compat2",
+        "valid/040_compat",
+        "valid/compat_obs_fold",
+        "valid/compat_obs_fold_huge",
+        "valid/pp_01",
+        "valid/pp_02",
+        "valid/pp_03",
+        "valid/pp_04",
+        "valid/pp_05",
+        "invalid/013",
+        "invalid/040",
+        "invalid/chunked_07",
+        "invalid/pp_01",
+        "invalid/pp_02",
+        "invalid/pp_03",
+    )
+)
 # Valid requests the worker refuses on purpose: case -> why (RFC 9112 sides
 # with the strict answer). The test checks the refusal (a 4xx, or 501 for a
 # transfer coding), and that requests before it on the connection were served.
 _NO_HOST = "HTTP/1.1 without Host (RFC 9112 3.2: a server MUST answer 400)"
-_NO_HOST_CASES = ("004", "005", "006", "007", "010", "011", "012", "013", "014", "018",
-                  "021", "022", "023", "031", "100")
-STRICT = dict({"valid/" + n: _NO_HOST for n in _NO_HOST_CASES}, **{
-    "valid/009": _NO_HOST + "; Transfer-Encoding with Content-Length (RFC 9112 6.3: "
-                 "ought to be handled as an error)",
-    "valid/025": _NO_HOST + "; the gzip transfer coding is not implemented (RFC 9112 6.1: 501)",
-    "valid/025_line": _NO_HOST + "; the gzip transfer coding is not implemented (501)",
-    "valid/029": _NO_HOST + "; 'identity' is no transfer coding (RFC 9112 7: 501)",
-    "valid/030": _NO_HOST + "; 'identity' is no transfer coding (RFC 9112 7: 501)",
-    "valid/027": "raw non-ASCII bytes in the request-target (RFC 9112 3.2 and RFC 3986: "
-                 "the target is ASCII; an invalid request-line gets 400, RFC 9112 3)",
-    "valid/rfc9112_smuggle_gzip_chunked_01": "the gzip transfer coding is not implemented "
-                                             "(RFC 9112 6.1: 501)",
-    "valid/rfc9112_smuggle_te_identity_chunked_01": "'identity' is no transfer coding "
-                                                    "(RFC 9112 7: 501)",
-    "valid/099": "a body shorter than its Content-Length when the client half-closes: 400 "
-                 "(RFC 9112 8: a server may answer an incomplete message with an error); "
-                 "gunicorn passes the truncated body to the application as if complete",
-})
+_NO_HOST_CASES = (
+    "004",
+    "005",
+    "006",
+    "007",
+    "010",
+    "011",
+    "012",
+    "013",
+    "014",
+    "018",
+    "021",
+    "022",
+    "023",
+    "031",
+    "100",
+)
+STRICT = dict(
+    {"valid/" + n: _NO_HOST for n in _NO_HOST_CASES},
+    **{
+        "valid/009": _NO_HOST + "; Transfer-Encoding with Content-Length (RFC 9112 6.3: "
+        "ought to be handled as an error)",
+        "valid/025": _NO_HOST + "; the gzip transfer coding is not implemented (RFC 9112 6.1: 501)",
+        "valid/025_line": _NO_HOST + "; the gzip transfer coding is not implemented (501)",
+        "valid/029": _NO_HOST + "; 'identity' is no transfer coding (RFC 9112 7: 501)",
+        "valid/030": _NO_HOST + "; 'identity' is no transfer coding (RFC 9112 7: 501)",
+        "valid/027": "raw non-ASCII bytes in the request-target (RFC 9112 3.2 and RFC 3986: "
+        "the target is ASCII; an invalid request-line gets 400, RFC 9112 3)",
+        "valid/rfc9112_smuggle_gzip_chunked_01": "the gzip transfer coding is not implemented "
+        "(RFC 9112 6.1: 501)",
+        "valid/rfc9112_smuggle_te_identity_chunked_01": "'identity' is no transfer coding "
+        "(RFC 9112 7: 501)",
+        "valid/099": "a body shorter than its Content-Length when the client half-closes: 400 "
+        "(RFC 9112 8: a server may answer an incomplete message with an error); "
+        "gunicorn passes the truncated body to the application as if complete",
+    },
+)
 # Cases that are an incomplete request on a socket: sent, then the client
 # half-closes (shutdown(SHUT_WR)), where gunicorn's parser tests read them
 # from a finite buffer. valid/099's body is 8599 bytes against a
@@ -102,9 +145,9 @@ def _decode_hex_escapes(data):
     out = bytearray()
     i = 0
     while i < len(data):
-        if i + 3 < len(data) and data[i:i + 2] == b"\\x":
+        if i + 3 < len(data) and data[i : i + 2] == b"\\x":
             try:
-                out.append(int(data[i + 2:i + 4], 16))
+                out.append(int(data[i + 2 : i + 4], 16))
                 i += 4
                 continue
             except ValueError:
@@ -136,8 +179,12 @@ def split_request_uri(uri):
 def uri(data):
     """treq's ``uri()``: the parts of a request target gunicorn's tests compare."""
     parts = split_request_uri(data)
-    return {"raw": data, "path": parts.path or "", "query": parts.query or "",
-            "fragment": parts.fragment or ""}
+    return {
+        "raw": data,
+        "path": parts.path or "",
+        "query": parts.query or "",
+        "fragment": parts.fragment or "",
+    }
 
 
 class _Config:
@@ -177,8 +224,12 @@ def load_case(name):
     """``(data, expectation, settings)`` of corpus case ``valid/001`` etc."""
     base = os.path.join(CORPUS, name)
     errors = _Errors()
-    stubs = {"gunicorn.config": _Module(Config=_Config), "gunicorn.http.errors": errors,
-             "gunicorn.http": _Module(errors=errors), "gunicorn": _Module()}
+    stubs = {
+        "gunicorn.config": _Module(Config=_Config),
+        "gunicorn.http.errors": errors,
+        "gunicorn.http": _Module(errors=errors),
+        "gunicorn": _Module(),
+    }
     configs = []
 
     def _import(module, globals=None, locals=None, fromlist=(), level=0):
@@ -192,8 +243,11 @@ def load_case(name):
             configs.append(self)
 
     stubs["gunicorn.config"] = _Module(Config=_RecordingConfig)
-    namespace = {"__builtins__": dict(vars(builtins), __import__=_import), "uri": uri,
-                 "__name__": "__config__"}
+    namespace = {
+        "__builtins__": dict(vars(builtins), __import__=_import),
+        "uri": uri,
+        "__name__": "__config__",
+    }
     with open(base + ".py") as f:
         exec(compile(f.read(), base + ".py", "exec"), namespace)
     settings = {}
@@ -442,9 +496,15 @@ def _refusal(status):
     return 400 <= status < 500 or status == 501
 
 
-@pytest.mark.parametrize("name", [
-    pytest.param(n, marks=pytest.mark.xfail(reason=KNOWN_GAPS[n], strict=True))
-    if n in KNOWN_GAPS else n for n in _cases_to_run()])
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(n, marks=pytest.mark.xfail(reason=KNOWN_GAPS[n], strict=True))
+        if n in KNOWN_GAPS
+        else n
+        for n in _cases_to_run()
+    ],
+)
 def test_gunicorn_request_corpus(name, corpus_server):
     data, expect, settings = load_case(name)
     server = corpus_server(settings)
@@ -462,9 +522,11 @@ def test_gunicorn_request_corpus(name, corpus_server):
             echoed = json.loads(body.decode("utf-8"))
             environ = echoed["environ"]
             want = expected_environ(exp)
-            got = {k: v for k, v in environ.items()
-                   if k in want or k.startswith("HTTP_") or k in ("CONTENT_TYPE",
-                                                                  "CONTENT_LENGTH")}
+            got = {
+                k: v
+                for k, v in environ.items()
+                if k in want or k.startswith("HTTP_") or k in ("CONTENT_TYPE", "CONTENT_LENGTH")
+            }
             assert got == want
             assert echoed["body"].encode("latin-1") == _body(exp)
         else:

@@ -1,4 +1,5 @@
 """The one decision (async_app.modes): how each middleware runs, and where the Runner puts code."""
+
 import asyncio
 import threading
 
@@ -163,7 +164,11 @@ class _FormView:
 
 def test_refuse_stray_coroutine_lets_a_wrapped_coroutine_views_coroutine_through():
     request = object()
-    view_code = (_coroutine_view(request), _star_args_view(request), _FormView(request).form_valid("form"))
+    view_code = (
+        _coroutine_view(request),
+        _star_args_view(request),
+        _FormView(request).form_valid("form"),
+    )
     for coroutine in view_code:
         refuse_stray_coroutine(_stray_view, request, coroutine)  # no error
         assert asyncio.run(coroutine) == "response"
@@ -217,7 +222,9 @@ ADAPTATIONS = [
 
 
 @pytest.mark.parametrize("factory,native,below,expected,line", ADAPTATIONS)
-def test_note_adaptation_follows_django_5_2s_load_middleware(factory, native, below, expected, line, caplog):
+def test_note_adaptation_follows_django_5_2s_load_middleware(
+    factory, native, below, expected, line, caplog
+):
     import logging
 
     with caplog.at_level(logging.DEBUG, logger="django.request"):

@@ -14,6 +14,7 @@
   missing) uploads an image through the form and sees it in the gallery; the
   screenshot goes to ``test-artifacts/``.
 """
+
 import asyncio
 import base64
 import contextlib
@@ -43,8 +44,7 @@ ARTIFACTS = os.path.join(REPO, "test-artifacts")
 # Same text as montage.testrunner.ASYNC_ONLY_REASON (not imported: this
 # process has Django configured for another project).
 ASYNC_ONLY_REASON = (
-    "coroutine view: runs only under AsyncDjangoApplication "
-    "(Django's WSGIHandler cannot await it)"
+    "coroutine view: runs only under AsyncDjangoApplication (Django's WSGIHandler cannot await it)"
 )
 
 
@@ -122,7 +122,10 @@ def test_suite_passes_under_stock_wsgi_handler(suite_runs):
     assert outcomes(tests, "passed") | skipped == set(tests), output
     for test in skipped:
         assert tests[test]["detail"] == ASYNC_ONLY_REASON, (test, tests[test])
-    print("stock WSGIHandler: %d passed, %d skipped as coroutine-view tests" % (len(tests) - len(skipped), len(skipped)))
+    print(
+        "stock WSGIHandler: %d passed, %d skipped as coroutine-view tests"
+        % (len(tests) - len(skipped), len(skipped))
+    )
 
 
 def test_suite_passes_under_async_handler(suite_runs):
@@ -152,12 +155,21 @@ def test_suite_passes_on_postgresql(postgres_server, tmp_path):
     postgres_server.psql("DROP DATABASE IF EXISTS montage_suite", dbname="postgres")
     postgres_server.psql("CREATE DATABASE montage_suite", dbname="postgres")
     report = str(tmp_path / "pg.json")
-    env = montage_env(MONTAGE_TEST_HANDLER="async", MONTAGE_TEST_REPORT=report,
-                      DATABASE_URL=postgres_server.url.rsplit("/", 1)[0] + "/montage_suite")
+    env = montage_env(
+        MONTAGE_TEST_HANDLER="async",
+        MONTAGE_TEST_REPORT=report,
+        DATABASE_URL=postgres_server.url.rsplit("/", 1)[0] + "/montage_suite",
+    )
     env.pop("MONTAGE_TEST_RUN_ASYNC_ONLY", None)
-    proc = subprocess.run([sys.executable, MANAGE, "test", "--noinput", "-v", "2"], cwd=REPO, env=env,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
-                          timeout=600)
+    proc = subprocess.run(
+        [sys.executable, MANAGE, "test", "--noinput", "-v", "2"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        universal_newlines=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stdout
     assert "Creating test database for alias 'default' ('test_montage_suite')" in proc.stdout
     with open(report) as handle:
@@ -195,7 +207,12 @@ def test_database_url_names_a_postgresql_database():
         "OPTIONS": {"sslmode": "require"},
     }
     entry = database_from_url("postgresql://me@127.0.0.1/montage")
-    assert (entry["USER"], entry["PASSWORD"], entry["HOST"], entry["PORT"]) == ("me", "", "127.0.0.1", "")
+    assert (entry["USER"], entry["PASSWORD"], entry["HOST"], entry["PORT"]) == (
+        "me",
+        "",
+        "127.0.0.1",
+        "",
+    )
     assert database_from_url("postgres://u@[::1]:5433/m")["HOST"] == "::1"
     # A socket directory, quoted; its case survives.
     assert database_from_url("postgres://u@%2FRun%2Fpostgresql/m")["HOST"] == "/Run/postgresql"
@@ -206,8 +223,10 @@ def test_database_url_names_a_postgresql_database():
 
 
 def test_settings_default_to_sqlite_without_database_url():
-    code = ("import json, montage.settings as s; "
-            "print(json.dumps([s.DATABASES['default']['ENGINE'], s.DATABASES['default']['NAME']]))")
+    code = (
+        "import json, montage.settings as s; "
+        "print(json.dumps([s.DATABASES['default']['ENGINE'], s.DATABASES['default']['NAME']]))"
+    )
     for value in (None, "", "  "):
         env = montage_env(MONTAGE_DB="/tmp/x.sqlite3")
         env.pop("DATABASE_URL", None)
@@ -243,7 +262,7 @@ class MontageServer:
             # One worker: /events/ hears what its own worker processed.
             WORKERS="1",
             PYTHONUNBUFFERED="1",
-            **env
+            **env,
         )
         self.process = None
 
@@ -263,7 +282,9 @@ class MontageServer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise AssertionError("gunicorn exited with %s:\n%s" % (self.process.returncode, self.output()))
+                raise AssertionError(
+                    "gunicorn exited with %s:\n%s" % (self.process.returncode, self.output())
+                )
             try:
                 with contextlib.closing(socket.create_connection(("127.0.0.1", self.port), 0.5)):
                     return self
@@ -326,9 +347,9 @@ async def read_event(response, wanted, timeout=10):
             raise AssertionError("the event stream ended")
         line = line.decode("utf-8").rstrip("\r\n")
         if line.startswith("event: "):
-            event = line[len("event: "):]
+            event = line[len("event: ") :]
         elif line.startswith("data: "):
-            data = json.loads(line[len("data: "):])
+            data = json.loads(line[len("data: ") :])
             if wanted(event, data):
                 return event, data
 
@@ -405,7 +426,9 @@ def end_to_end(montage_server):
 
             await upload(session, base, png_bytes((20, 160, 220)), caption)
 
-            event, photo = await read_event(events, lambda event, data: data.get("caption") == caption)
+            event, photo = await read_event(
+                events, lambda event, data: data.get("caption") == caption
+            )
             events.close()
             assert event == "upload"
             assert (photo["type"], photo["width"], photo["height"]) == ("upload", 400, 300)
@@ -424,7 +447,10 @@ def end_to_end(montage_server):
                 assert response.status == 200
                 assert response.headers["Content-Type"] == "image/jpeg"
                 montage = open_image(await response.read())
-            assert (montage.format, montage.size) == ("JPEG", (256, 256))  # one tile and its margins
+            assert (montage.format, montage.size) == (
+                "JPEG",
+                (256, 256),
+            )  # one tile and its margins
             r, g, b = montage.convert("RGB").getpixel((128, 128))
             assert abs(r - 20) < 16 and abs(g - 160) < 16 and abs(b - 220) < 16, (r, g, b)
 
@@ -453,11 +479,17 @@ def ensure_chromium():
         )
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     for command in (["apt-get", "update"], ["apt-get", "install", "-y", "chromium"]):
-        done = subprocess.run(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=1200)
+        done = subprocess.run(
+            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=1200
+        )
         if done.returncode != 0:
             pytest.fail(
                 "Could not install chromium for the browser test: `%s` exited with %d:\n%s"
-                % (" ".join(command), done.returncode, done.stdout.decode("utf-8", "replace")[-3000:])
+                % (
+                    " ".join(command),
+                    done.returncode,
+                    done.stdout.decode("utf-8", "replace")[-3000:],
+                )
             )
     if not os.path.exists(CHROMIUM):
         pytest.fail("apt-get installed chromium but %s does not exist" % CHROMIUM)
@@ -507,7 +539,9 @@ class DevTools:
 
     async def evaluate(self, expression):
         """The value of a JavaScript expression in the page."""
-        result = await self.send("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
+        result = await self.send(
+            "Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True
+        )
         if "exceptionDetails" in result:
             raise AssertionError("JavaScript failed: %s" % result["exceptionDetails"])
         return result["result"].get("value")
@@ -550,7 +584,10 @@ def headless_chromium(path, directory):
                 address = found.group(1)
             elif process.poll() is not None or time.monotonic() > deadline:
                 with open(log_path) as handle:
-                    pytest.fail("Chromium did not start (exit %s):\n%s" % (process.poll(), handle.read()[-3000:]))
+                    pytest.fail(
+                        "Chromium did not start (exit %s):\n%s"
+                        % (process.poll(), handle.read()[-3000:])
+                    )
             else:
                 time.sleep(0.1)
         yield "http://" + address
@@ -576,24 +613,33 @@ def test_browser_uploads_through_the_form(montage_server, tmp_path):
     with open(image_path, "wb") as handle:
         handle.write(png_bytes((240, 150, 30), (800, 600)))
     os.makedirs(ARTIFACTS, exist_ok=True)
-    screenshot_path = os.path.join(ARTIFACTS, "montage-browser-upload-py%d.%d.png" % sys.version_info[:2])
+    screenshot_path = os.path.join(
+        ARTIFACTS, "montage-browser-upload-py%d.%d.png" % sys.version_info[:2]
+    )
 
     async def scenario(devtools_url):
         async with aiohttp.ClientSession() as session:
             async with session.get(devtools_url + "/json/list") as response:
                 targets = await response.json(content_type=None)
             page = next(t for t in targets if t["type"] == "page")
-            async with session.ws_connect(page["webSocketDebuggerUrl"], max_msg_size=0) as websocket:
+            async with session.ws_connect(
+                page["webSocketDebuggerUrl"], max_msg_size=0
+            ) as websocket:
                 tools = DevTools(websocket)
                 await tools.send("Page.enable")
                 await tools.send("Runtime.enable")
                 await tools.send("Page.navigate", url=montage_server.url + "/")
                 await tools.wait_for_event("Page.loadEventFired")
                 assert await tools.evaluate("document.title") == "Gallery · montage"
-                assert await tools.evaluate("document.querySelectorAll('#gallery li.photo').length") == 0
+                assert (
+                    await tools.evaluate("document.querySelectorAll('#gallery li.photo').length")
+                    == 0
+                )
 
                 document = await tools.send("DOM.getDocument")
-                node = await tools.send("DOM.querySelector", nodeId=document["root"]["nodeId"], selector="#id_image")
+                node = await tools.send(
+                    "DOM.querySelector", nodeId=document["root"]["nodeId"], selector="#id_image"
+                )
                 await tools.send("DOM.setFileInputFiles", files=[image_path], nodeId=node["nodeId"])
                 tools.events = []
                 await tools.evaluate(
@@ -622,9 +668,12 @@ def test_browser_uploads_through_the_form(montage_server, tmp_path):
                     await asyncio.sleep(0.2)
                 assert found == {"path": "/", "complete": True, "width": 240, "height": 240}, found
                 # The stylesheet applied (the site looks like itself, not bare HTML).
-                assert await tools.evaluate(
-                    "getComputedStyle(document.querySelector('header.site')).backgroundColor"
-                ) == "rgb(34, 34, 34)"
+                assert (
+                    await tools.evaluate(
+                        "getComputedStyle(document.querySelector('header.site')).backgroundColor"
+                    )
+                    == "rgb(34, 34, 34)"
+                )
 
                 # Live: a photo uploaded elsewhere appears without a reload,
                 # through /events/ and live.js.
@@ -645,7 +694,13 @@ def test_browser_uploads_through_the_form(montage_server, tmp_path):
                                     count: document.getElementById('photo-count').textContent};
                         })()"""
                     )
-                assert live == {"caption": live_caption, "fresh": True, "width": 240, "marker": 1, "count": "2"}, live
+                assert live == {
+                    "caption": live_caption,
+                    "fresh": True,
+                    "width": 240,
+                    "marker": 1,
+                    "count": "2",
+                }, live
 
                 shot = await tools.send("Page.captureScreenshot", format="png")
                 with open(screenshot_path, "wb") as handle:
@@ -691,7 +746,9 @@ def test_browser_two_pages_edit_a_caption_live(montage_server, tmp_path):
     """Two people (two browser contexts, two sessions) on one photo page see each other live."""
     chromium = ensure_chromium()
     os.makedirs(ARTIFACTS, exist_ok=True)
-    screenshot_path = os.path.join(ARTIFACTS, "montage-live-caption-py%d.%d.png" % sys.version_info[:2])
+    screenshot_path = os.path.join(
+        ARTIFACTS, "montage-live-caption-py%d.%d.png" % sys.version_info[:2]
+    )
 
     async def scenario(devtools_url):
         async with http_session() as uploader:
@@ -707,13 +764,19 @@ def test_browser_two_pages_edit_a_caption_live(montage_server, tmp_path):
                 pages = []
                 for _ in range(2):  # separate contexts: separate cookies, two editors
                     context = await browser.send("Target.createBrowserContext")
-                    target = await browser.send("Target.createTarget", url=page_url,
-                                                browserContextId=context["browserContextId"])
+                    target = await browser.send(
+                        "Target.createTarget",
+                        url=page_url,
+                        browserContextId=context["browserContextId"],
+                    )
                     pages.append(target["targetId"])
-                page_ws = [devtools_url.replace("http://", "ws://") + "/devtools/page/" + target
-                           for target in pages]
-                async with session.ws_connect(page_ws[0], max_msg_size=0) as first_socket, \
-                        session.ws_connect(page_ws[1], max_msg_size=0) as second_socket:
+                page_ws = [
+                    devtools_url.replace("http://", "ws://") + "/devtools/page/" + target
+                    for target in pages
+                ]
+                async with session.ws_connect(
+                    page_ws[0], max_msg_size=0
+                ) as first_socket, session.ws_connect(page_ws[1], max_msg_size=0) as second_socket:
                     first, second = DevTools(first_socket), DevTools(second_socket)
                     for tools in (first, second):
                         await tools.send("Runtime.enable")
@@ -722,12 +785,15 @@ def test_browser_two_pages_edit_a_caption_live(montage_server, tmp_path):
                     state_b = await poll(second, LIVE_STATE, both)
                     assert both(state_a) and both(state_b), (state_a, state_b)
                     assert state_a["me"] != state_b["me"]
-                    assert sorted(state_a["names"].split(", ")) == sorted([state_a["me"], state_b["me"]])
+                    assert sorted(state_a["names"].split(", ")) == sorted(
+                        [state_a["me"], state_b["me"]]
+                    )
 
                     # B types; A sees the draft and who is typing, without a reload.
                     await second.evaluate(
                         "const c = document.getElementById('id_caption'); c.value = 'typed by B';"
-                        "c.dispatchEvent(new Event('input')); true")
+                        "c.dispatchEvent(new Event('input')); true"
+                    )
                     seen = await poll(first, LIVE_STATE, lambda s: s["caption"] == "typed by B")
                     assert seen["caption"] == "typed by B", seen
                     assert seen["status"] == state_b["me"] + " is editing", seen

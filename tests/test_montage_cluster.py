@@ -12,6 +12,7 @@ HTTP:
 * the backend restarts mid-test: the streams still get the next upload and
   the workers' logs say the connection was lost and re-established.
 """
+
 import asyncio
 import json
 import os
@@ -36,8 +37,16 @@ def cluster(request, tmp_path, restartable_postgres_server):
     postgres_server = restartable_postgres_server
     database = "montage_%s" % uuid.uuid4().hex[:8]
     postgres_server.psql("CREATE DATABASE %s" % database, dbname="postgres")
-    database_url = "postgres://%s@127.0.0.1:%d/%s" % (postgres_server.user, postgres_server.port, database)
-    backend = postgres_server if request.param == "postgres" else request.getfixturevalue("restartable_redis_server")
+    database_url = "postgres://%s@127.0.0.1:%d/%s" % (
+        postgres_server.user,
+        postgres_server.port,
+        database,
+    )
+    backend = (
+        postgres_server
+        if request.param == "postgres"
+        else request.getfixturevalue("restartable_redis_server")
+    )
     media = str(tmp_path / "media")
     servers = []
     try:
@@ -98,10 +107,16 @@ async def upload_and_time(session, base, caption):
 def listeners(backend):
     """How many worker connections listen on montage's channel right now."""
     if hasattr(backend, "psql"):
-        return int(backend.psql("SELECT count(*) FROM pg_stat_activity WHERE query = "
-                                "'LISTEN \"montage.events\"'", dbname="postgres"))
-    out = subprocess.check_output(["redis-cli", "-p", str(backend.port), "PUBSUB", "NUMSUB",
-                                   "montage.events"], universal_newlines=True)
+        return int(
+            backend.psql(
+                "SELECT count(*) FROM pg_stat_activity WHERE query = 'LISTEN \"montage.events\"'",
+                dbname="postgres",
+            )
+        )
+    out = subprocess.check_output(
+        ["redis-cli", "-p", str(backend.port), "PUBSUB", "NUMSUB", "montage.events"],
+        universal_newlines=True,
+    )
     return int(out.split()[1])
 
 
@@ -118,8 +133,10 @@ def test_uploads_reach_every_master_resume_and_survive_a_backend_restart(cluster
 
             # 1. An upload through A reaches every stream of both masters.
             caption = "cluster-%s" % uuid.uuid4().hex[:6]
-            waiters = [asyncio.ensure_future(read_event(s, lambda e, d: d.get("caption") == caption))
-                       for s in streams]
+            waiters = [
+                asyncio.ensure_future(read_event(s, lambda e, d: d.get("caption") == caption))
+                for s in streams
+            ]
             arrived = []
             for waiter in waiters:
                 waiter.add_done_callback(lambda _: arrived.append(time.monotonic()))
@@ -153,8 +170,12 @@ def test_uploads_reach_every_master_resume_and_survive_a_backend_restart(cluster
             loop = asyncio.get_event_loop()
             await loop.run_in_executor(None, backend.restart, 0.5)
             after_caption = "after-restart-%s" % uuid.uuid4().hex[:6]
-            waiters = [asyncio.ensure_future(read_event(s, lambda e, d: d.get("caption") == after_caption, 30))
-                       for s in streams]
+            waiters = [
+                asyncio.ensure_future(
+                    read_event(s, lambda e, d: d.get("caption") == after_caption, 30)
+                )
+                for s in streams
+            ]
             deadline = time.monotonic() + 30
             while True:  # the database may need a moment to accept connections again
                 try:
@@ -170,9 +191,11 @@ def test_uploads_reach_every_master_resume_and_survive_a_backend_restart(cluster
             return latency, listening
 
     latency, listening = run(scenario())
-    print("upload -> %d streams on 2 masters: the last got it %.3f s after the upload began "
-          "(%.3f s after its answer); %d listening worker connections"
-          % (2 * STREAMS_PER_MASTER, latency[0], latency[1], listening))
+    print(
+        "upload -> %d streams on 2 masters: the last got it %.3f s after the upload began "
+        "(%.3f s after its answer); %d listening worker connections"
+        % (2 * STREAMS_PER_MASTER, latency[0], latency[1], listening)
+    )
     # Every open page has it within a second of the upload's answer (the
     # event is published before the redirect, so usually before it).
     assert latency[1] < 1.0

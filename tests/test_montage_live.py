@@ -6,6 +6,7 @@ and one on master B see each other's presence and drafts over their
 WebSockets, so the messages crossed processes through ``async_app.pubsub``.
 The browser version (two pages) is in tests/test_montage.py.
 """
+
 import asyncio
 import os
 import re
@@ -27,9 +28,11 @@ def two_masters(tmp_path, redis_server):
             directory = str(tmp_path / name)
             os.mkdir(directory)
             server = MontageServer(directory)
-            server.env.update(MONTAGE_DB=str(tmp_path / "db.sqlite3"),
-                              MONTAGE_MEDIA_ROOT=str(tmp_path / "media"),
-                              MONTAGE_BROADCAST_URL=redis_server.url)
+            server.env.update(
+                MONTAGE_DB=str(tmp_path / "db.sqlite3"),
+                MONTAGE_MEDIA_ROOT=str(tmp_path / "media"),
+                MONTAGE_BROADCAST_URL=redis_server.url,
+            )
             servers.append(server.start())
         yield servers
     finally:
@@ -54,8 +57,7 @@ def test_editors_on_two_masters_see_each_other(two_masters):
     a, b = two_masters
 
     async def scenario():
-        async with http_session() as first, http_session() as second, \
-                aiohttp.ClientSession() as stranger:
+        async with http_session() as first, http_session() as second, aiohttp.ClientSession() as stranger:
             await upload(first, a.url, png_bytes((10, 200, 10)), "live")
             async with first.get(a.url + "/") as response:
                 pk = re.search(r'href="/photos/(\d+)/"', await response.text()).group(1)
@@ -71,8 +73,9 @@ def test_editors_on_two_masters_see_each_other(two_masters):
             hello_a = await next_json(ws_a, lambda m: m["type"] == "presence")
             me_a = hello_a["you"]
             ws_b = await second.ws_connect(b.url.replace("http", "ws") + live)
-            hello_b = await next_json(ws_b, lambda m: m["type"] == "presence"
-                                      and len(m["editors"]) == 2)
+            hello_b = await next_json(
+                ws_b, lambda m: m["type"] == "presence" and len(m["editors"]) == 2
+            )
             me_b = hello_b["you"]
             assert me_a != me_b and set(hello_b["editors"]) == {me_a, me_b}
             await next_json(ws_a, lambda m: m["type"] == "presence" and len(m["editors"]) == 2)

@@ -5,6 +5,7 @@ processes (each has its own connections); the servers are the throwaway ones
 of ``tests/services.py``, restarted mid-test to check that subscribers
 recover and that the log says so.
 """
+
 import asyncio
 import logging
 import os
@@ -156,8 +157,11 @@ def test_message_reaches_subscribers_of_every_broker(backend_server):
     a, b = pubsub.Broker(backend_server.url), pubsub.Broker(backend_server.url)
 
     async def scenario():
-        subs = [await a.subscribe("photos"), await b.subscribe("photos"),
-                await b.subscribe("photos")]
+        subs = [
+            await a.subscribe("photos"),
+            await b.subscribe("photos"),
+            await b.subscribe("photos"),
+        ]
         started = time.monotonic()
         await a.publish("photos", {"type": "upload", "caption": "é ü"})
         got = [await next_message(s) for s in subs]

@@ -4,6 +4,7 @@ A real gunicorn with AiohttpWorker serving ``echo_app`` (what the application
 saw, as JSON); the same bytes gunicorn's own workers were tried with
 (docs/worker.md).
 """
+
 import json
 import socket
 import time
@@ -17,6 +18,7 @@ CHUNKED_HEAD = b"POST /c HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r
 @pytest.fixture(scope="module")
 def echo_server():
     from tests.gunicorn_fixture import GunicornServer
+
     server = GunicornServer(ECHO_APP, threads=2)
     server.start()
     yield server
@@ -63,28 +65,35 @@ def _echoed_path(body):
 
 
 def test_requests_before_a_half_close_are_answered_the_last_with_close(echo_server):
-    answers = _exchange(echo_server, b"GET /1 HTTP/1.1\r\nHost: a\r\n\r\n"
-                                     b"GET /2 HTTP/1.1\r\nHost: a\r\n\r\n")
+    answers = _exchange(
+        echo_server, b"GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\n"
+    )
     assert [(s, _echoed_path(b)) for s, h, b in answers] == [(200, "/1"), (200, "/2")]
     assert "Connection" not in answers[0][1]
     assert answers[1][1]["Connection"] == "close"
 
 
-@pytest.mark.parametrize("data", [
-    b"GET /x HTTP/1.0\r\n\r\n",
-    b"POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello",
-    CHUNKED_HEAD + b"5\r\nhello\r\n0\r\n\r\n",
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"GET /x HTTP/1.0\r\n\r\n",
+        b"POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello",
+        CHUNKED_HEAD + b"5\r\nhello\r\n0\r\n\r\n",
+    ],
+)
 def test_a_complete_request_then_a_half_close_is_answered(echo_server, data):
     answers = _exchange(echo_server, data)
     assert [s for s, h, b in answers] == [200]
 
 
-@pytest.mark.parametrize("data", [
-    b"POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nhello",
-    CHUNKED_HEAD + b"5\r\nhel",
-    CHUNKED_HEAD + b"5\r\nhello\r\n0\r\n",  # no CRLF after the last chunk
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nhello",
+        CHUNKED_HEAD + b"5\r\nhel",
+        CHUNKED_HEAD + b"5\r\nhello\r\n0\r\n",  # no CRLF after the last chunk
+    ],
+)
 def test_a_body_cut_short_by_a_half_close_gets_400(echo_server, data):
     answers = _exchange(echo_server, data)
     assert [(s, b) for s, h, b in answers] == [(400, b"Incomplete request body\n")]
@@ -95,14 +104,18 @@ def test_an_incomplete_head_then_a_half_close_is_closed_unanswered(echo_server):
     assert _exchange(echo_server, b"GET /x HTTP/1.1\r\nHost: a\r\n") == []
 
 
-@pytest.mark.parametrize("trailer", [b"Host: evil", b"Authorization: x", b"TE: trailers",
-                                     b"trailer: x"])
+@pytest.mark.parametrize(
+    "trailer", [b"Host: evil", b"Authorization: x", b"TE: trailers", b"trailer: x"]
+)
 @pytest.mark.parametrize("split", [None, "before last chunk", "in the trailer"])
 def test_a_forbidden_trailer_field_gets_400(echo_server, trailer, split):
     body = b"5\r\nhello\r\n0\r\n" + trailer + b"\r\n\r\n"
     data = CHUNKED_HEAD + body
-    cut = {None: len(data), "before last chunk": len(CHUNKED_HEAD) + 10,
-           "in the trailer": len(data) - len(trailer)}[split]
+    cut = {
+        None: len(data),
+        "before last chunk": len(CHUNKED_HEAD) + 10,
+        "in the trailer": len(data) - len(trailer),
+    }[split]
     sock = echo_server.connect()
     try:
         sock.sendall(data[:cut])
@@ -119,8 +132,11 @@ def test_a_forbidden_trailer_field_gets_400(echo_server, trailer, split):
 def test_an_allowed_trailer_field_is_accepted(echo_server):
     sock = echo_server.connect()
     try:
-        sock.sendall(CHUNKED_HEAD + b"5\r\nhello\r\n0\r\nX-Checksum: 1\r\n\r\n"
-                     + b"GET /after HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+        sock.sendall(
+            CHUNKED_HEAD
+            + b"5\r\nhello\r\n0\r\nX-Checksum: 1\r\n\r\n"
+            + b"GET /after HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
+        )
         answers = _responses(sock)
     finally:
         sock.close()

@@ -5,6 +5,7 @@ announces, payloads record the refusal. Every stream is also fed split at
 every byte, before and after the parser's announcement as the connection
 does. tests/test_server_connection.py sends the same through a real worker.
 """
+
 import collections
 import re
 
@@ -58,28 +59,54 @@ def follow(stream, messages, split=None):
 
 def _head_ends(stream):
     # Where the parser would announce each request: the end of its head.
-    return [stream.find(b"\r\n\r\n", m.start()) + 4
-            for m in re.finditer(rb"(GET|POST) /\S* HTTP/1\.1\r\n", stream)]
+    return [
+        stream.find(b"\r\n\r\n", m.start()) + 4
+        for m in re.finditer(rb"(GET|POST) /\S* HTTP/1\.1\r\n", stream)
+    ]
 
 
 CASES = [
     # (name, stream, messages' (kind, args), index of the refused message or None)
     ("host trailer", CHUNKED_HEAD + b"5\r\nhello\r\n0\r\nHost: evil\r\n\r\n", [("chunked",)], 0),
-    ("authorization trailer, lower case, spaces",
-     CHUNKED_HEAD + b"5\r\nhello\r\n0\r\nauthorization : x\r\n\r\n", [("chunked",)], 0),
-    ("allowed trailer", CHUNKED_HEAD + b"5\r\nhello\r\n0\r\nX-Checksum: 1\r\n\r\n",
-     [("chunked",)], None),
+    (
+        "authorization trailer, lower case, spaces",
+        CHUNKED_HEAD + b"5\r\nhello\r\n0\r\nauthorization : x\r\n\r\n",
+        [("chunked",)],
+        0,
+    ),
+    (
+        "allowed trailer",
+        CHUNKED_HEAD + b"5\r\nhello\r\n0\r\nX-Checksum: 1\r\n\r\n",
+        [("chunked",)],
+        None,
+    ),
     ("no trailers", CHUNKED_HEAD + b"5\r\nhello\r\n0\r\n\r\n", [("chunked",)], None),
-    ("chunk extension and a body that looks like a trailer",
-     CHUNKED_HEAD + b"10;ext=1\r\n0\r\nHost: x\r\n\r\nab\r\n0\r\n\r\n", [("chunked",)], None),
-    ("pipelined after a Content-Length body",
-     b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 8\r\n\r\n0\r\nTE: x" + CHUNKED_HEAD
-     + b"0\r\nTE: trailers\r\n\r\n", [("length", 8), ("chunked",)], 1),
-    ("pipelined after a GET", GET + CHUNKED_HEAD + b"0\r\nHost: x\r\n\r\n",
-     [("get",), ("chunked",)], 1),
-    ("second of two chunked requests",
-     CHUNKED_HEAD + b"0\r\n\r\n" + CHUNKED_HEAD + b"3\r\nabc\r\n0\r\nTrailer: x\r\n\r\n",
-     [("chunked",), ("chunked",)], 1),
+    (
+        "chunk extension and a body that looks like a trailer",
+        CHUNKED_HEAD + b"10;ext=1\r\n0\r\nHost: x\r\n\r\nab\r\n0\r\n\r\n",
+        [("chunked",)],
+        None,
+    ),
+    (
+        "pipelined after a Content-Length body",
+        b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 8\r\n\r\n0\r\nTE: x"
+        + CHUNKED_HEAD
+        + b"0\r\nTE: trailers\r\n\r\n",
+        [("length", 8), ("chunked",)],
+        1,
+    ),
+    (
+        "pipelined after a GET",
+        GET + CHUNKED_HEAD + b"0\r\nHost: x\r\n\r\n",
+        [("get",), ("chunked",)],
+        1,
+    ),
+    (
+        "second of two chunked requests",
+        CHUNKED_HEAD + b"0\r\n\r\n" + CHUNKED_HEAD + b"3\r\nabc\r\n0\r\nTrailer: x\r\n\r\n",
+        [("chunked",), ("chunked",)],
+        1,
+    ),
 ]
 
 
@@ -96,8 +123,7 @@ def _messages(kinds):
 
 
 @pytest.mark.parametrize("name,stream,kinds,refused", CASES, ids=[c[0] for c in CASES])
-def test_forbidden_trailers_are_refused_wherever_the_bytes_are_split(name, stream, kinds,
-                                                                     refused):
+def test_forbidden_trailers_are_refused_wherever_the_bytes_are_split(name, stream, kinds, refused):
     for split in [None] + list(range(1, len(stream))):
         messages = _messages(kinds)
         framing = follow(stream, messages, split)
@@ -122,13 +148,16 @@ def test_a_refusal_comes_before_the_parser_sees_the_end_of_the_body():
     assert isinstance(messages[0][1].exc, RequestError)
 
 
-@pytest.mark.parametrize("body", [
-    b"-5\r\nhello\r\n0\r\n\r\n",  # a sign: int() would take it
-    b"+5\r\nhello\r\n0\r\n\r\n",
-    b"0x5\r\nhello\r\n0\r\n\r\n",
-    b"zz\r\n",
-    b"5\r\nhelloXX0\r\n\r\n",  # no CRLF after the data
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"-5\r\nhello\r\n0\r\n\r\n",  # a sign: int() would take it
+        b"+5\r\nhello\r\n0\r\n\r\n",
+        b"0x5\r\nhello\r\n0\r\n\r\n",
+        b"zz\r\n",
+        b"5\r\nhelloXX0\r\n\r\n",  # no CRLF after the data
+    ],
+)
 def test_malformed_chunks_stop_the_following_without_a_refusal(body):
     messages = [message(chunked=True)]
     framing = follow(CHUNKED_HEAD + body, messages)
@@ -150,6 +179,7 @@ def test_a_partial_head_waits_for_its_end():
     framing = Framing(Protocol())
     assert framing.after_parse(b"\r\nGET / HTTP/1.1\r\nHo", 0, [])
     messages = [message(chunked=True)]
-    framing.after_parse(b"st: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nHost: x\r\n\r\n",
-                        0, messages)
+    framing.after_parse(
+        b"st: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nHost: x\r\n\r\n", 0, messages
+    )
     assert isinstance(messages[0][1].exc, RequestError)

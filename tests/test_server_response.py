@@ -4,6 +4,7 @@ Table-driven, as uvicorn tests its protocols: each case is the request line
 the response answers, what the application passes to ``start_response`` and
 its body chunks, and the bytes expected on the wire.
 """
+
 import asyncio
 
 import pytest
@@ -52,8 +53,9 @@ class FakeWorker:
         self.alive = alive
 
 
-def respond(method, version, status, headers, chunks, keep_alive=True, alive=True,
-            all_at_once=False):
+def respond(
+    method, version, status, headers, chunks, keep_alive=True, alive=True, all_at_once=False
+):
     """Run one response; return (head lines, body bytes, keep_alive after)."""
     request = FakeRequest(method, version)
     resp = Response(request, keep_alive, None, FakeWorker(alive))
@@ -83,68 +85,234 @@ SERVER = "Server: gunicorn"
 # (id, method, version, status, headers, chunks, request keep-alive,
 #  expected head lines (Date aside), expected body, keep-alive after)
 CASES = [
-    ("length-11", "GET", (1, 1), "200 OK", [CT, ("Content-Length", "5")], [b"he", b"llo"], True,
-     ["HTTP/1.1 200 OK", "Content-Type: text/plain", "Content-Length: 5", SERVER],
-     b"hello", True),
-    ("chunked-11", "GET", (1, 1), "200 OK", [CT], [b"he", b"llo"], True,
-     ["HTTP/1.1 200 OK", "Content-Type: text/plain", "Transfer-Encoding: chunked", SERVER],
-     b"2\r\nhe\r\n3\r\nllo\r\n0\r\n\r\n", True),
-    ("no-length-10-closes", "GET", (1, 0), "200 OK", [CT], [b"hello"], True,
-     ["HTTP/1.0 200 OK", "Content-Type: text/plain", SERVER], b"hello", False),
-    ("keep-alive-10", "GET", (1, 0), "200 OK", [("Content-Length", "2")], [b"ok"], True,
-     ["HTTP/1.0 200 OK", "Content-Length: 2", SERVER, "Connection: keep-alive"], b"ok", True),
-    ("close-11", "GET", (1, 1), "200 OK", [("Content-Length", "2")], [b"ok"], False,
-     ["HTTP/1.1 200 OK", "Content-Length: 2", SERVER, "Connection: close"], b"ok", False),
-    ("head-keeps-length", "HEAD", (1, 1), "200 OK", [("Content-Length", "5")], [b"hello"], True,
-     ["HTTP/1.1 200 OK", "Content-Length: 5", SERVER], b"", True),
-    ("head-no-length-not-chunked", "HEAD", (1, 1), "200 OK", [CT], [b"hello"], True,
-     ["HTTP/1.1 200 OK", "Content-Type: text/plain", SERVER], b"", True),
-    ("204-drops-length", "GET", (1, 1), "204 No Content", [("Content-Length", "3")], [b"abc"],
-     True, ["HTTP/1.1 204 No Content", SERVER], b"", True),
-    ("304-no-body", "GET", (1, 1), "304 Not Modified", [("ETag", '"x"')], [b"abc"], True,
-     ["HTTP/1.1 304 Not Modified", 'ETag: "x"', SERVER], b"", True),
-    ("short-body-closes", "GET", (1, 1), "200 OK", [("Content-Length", "10")], [b"abc"], True,
-     ["HTTP/1.1 200 OK", "Content-Length: 10", SERVER], b"abc", False),
-    ("long-body-clipped", "GET", (1, 1), "200 OK", [("Content-Length", "3")], [b"ab", b"cdef"],
-     True, ["HTTP/1.1 200 OK", "Content-Length: 3", SERVER], b"abc", True),
-    ("hop-by-hop-dropped", "GET", (1, 1), "200 OK",
-     [("Connection", "keep-alive"), ("Transfer-Encoding", "chunked"), ("Upgrade", "h2c"),
-      ("Content-Length", "2")], [b"ok"], True,
-     ["HTTP/1.1 200 OK", "Content-Length: 2", SERVER], b"ok", True),
-    ("app-server-kept", "GET", (1, 1), "200 OK", [("Server", "mine"), ("Content-Length", "0")],
-     [], True, ["HTTP/1.1 200 OK", "Server: mine", "Content-Length: 0"], b"", True),
-    ("value-trimmed", "GET", (1, 1), "200 OK", [("X-A", " padded\t"), ("Content-Length", "0")],
-     [], True, ["HTTP/1.1 200 OK", "X-A: padded", "Content-Length: 0", SERVER], b"", True),
-    ("empty-chunks-skipped", "GET", (1, 1), "200 OK", [CT], [b"", b"x", b""], True,
-     ["HTTP/1.1 200 OK", "Content-Type: text/plain", "Transfer-Encoding: chunked", SERVER],
-     b"1\r\nx\r\n0\r\n\r\n", True),
-    ("latin-1-value", "GET", (1, 1), "200 OK", [("X-Name", "caf\xe9"), ("Content-Length", "0")],
-     [], True, ["HTTP/1.1 200 OK", "X-Name: caf\xe9", "Content-Length: 0", SERVER], b"", True),
+    (
+        "length-11",
+        "GET",
+        (1, 1),
+        "200 OK",
+        [CT, ("Content-Length", "5")],
+        [b"he", b"llo"],
+        True,
+        ["HTTP/1.1 200 OK", "Content-Type: text/plain", "Content-Length: 5", SERVER],
+        b"hello",
+        True,
+    ),
+    (
+        "chunked-11",
+        "GET",
+        (1, 1),
+        "200 OK",
+        [CT],
+        [b"he", b"llo"],
+        True,
+        ["HTTP/1.1 200 OK", "Content-Type: text/plain", "Transfer-Encoding: chunked", SERVER],
+        b"2\r\nhe\r\n3\r\nllo\r\n0\r\n\r\n",
+        True,
+    ),
+    (
+        "no-length-10-closes",
+        "GET",
+        (1, 0),
+        "200 OK",
+        [CT],
+        [b"hello"],
+        True,
+        ["HTTP/1.0 200 OK", "Content-Type: text/plain", SERVER],
+        b"hello",
+        False,
+    ),
+    (
+        "keep-alive-10",
+        "GET",
+        (1, 0),
+        "200 OK",
+        [("Content-Length", "2")],
+        [b"ok"],
+        True,
+        ["HTTP/1.0 200 OK", "Content-Length: 2", SERVER, "Connection: keep-alive"],
+        b"ok",
+        True,
+    ),
+    (
+        "close-11",
+        "GET",
+        (1, 1),
+        "200 OK",
+        [("Content-Length", "2")],
+        [b"ok"],
+        False,
+        ["HTTP/1.1 200 OK", "Content-Length: 2", SERVER, "Connection: close"],
+        b"ok",
+        False,
+    ),
+    (
+        "head-keeps-length",
+        "HEAD",
+        (1, 1),
+        "200 OK",
+        [("Content-Length", "5")],
+        [b"hello"],
+        True,
+        ["HTTP/1.1 200 OK", "Content-Length: 5", SERVER],
+        b"",
+        True,
+    ),
+    (
+        "head-no-length-not-chunked",
+        "HEAD",
+        (1, 1),
+        "200 OK",
+        [CT],
+        [b"hello"],
+        True,
+        ["HTTP/1.1 200 OK", "Content-Type: text/plain", SERVER],
+        b"",
+        True,
+    ),
+    (
+        "204-drops-length",
+        "GET",
+        (1, 1),
+        "204 No Content",
+        [("Content-Length", "3")],
+        [b"abc"],
+        True,
+        ["HTTP/1.1 204 No Content", SERVER],
+        b"",
+        True,
+    ),
+    (
+        "304-no-body",
+        "GET",
+        (1, 1),
+        "304 Not Modified",
+        [("ETag", '"x"')],
+        [b"abc"],
+        True,
+        ["HTTP/1.1 304 Not Modified", 'ETag: "x"', SERVER],
+        b"",
+        True,
+    ),
+    (
+        "short-body-closes",
+        "GET",
+        (1, 1),
+        "200 OK",
+        [("Content-Length", "10")],
+        [b"abc"],
+        True,
+        ["HTTP/1.1 200 OK", "Content-Length: 10", SERVER],
+        b"abc",
+        False,
+    ),
+    (
+        "long-body-clipped",
+        "GET",
+        (1, 1),
+        "200 OK",
+        [("Content-Length", "3")],
+        [b"ab", b"cdef"],
+        True,
+        ["HTTP/1.1 200 OK", "Content-Length: 3", SERVER],
+        b"abc",
+        True,
+    ),
+    (
+        "hop-by-hop-dropped",
+        "GET",
+        (1, 1),
+        "200 OK",
+        [
+            ("Connection", "keep-alive"),
+            ("Transfer-Encoding", "chunked"),
+            ("Upgrade", "h2c"),
+            ("Content-Length", "2"),
+        ],
+        [b"ok"],
+        True,
+        ["HTTP/1.1 200 OK", "Content-Length: 2", SERVER],
+        b"ok",
+        True,
+    ),
+    (
+        "app-server-kept",
+        "GET",
+        (1, 1),
+        "200 OK",
+        [("Server", "mine"), ("Content-Length", "0")],
+        [],
+        True,
+        ["HTTP/1.1 200 OK", "Server: mine", "Content-Length: 0"],
+        b"",
+        True,
+    ),
+    (
+        "value-trimmed",
+        "GET",
+        (1, 1),
+        "200 OK",
+        [("X-A", " padded\t"), ("Content-Length", "0")],
+        [],
+        True,
+        ["HTTP/1.1 200 OK", "X-A: padded", "Content-Length: 0", SERVER],
+        b"",
+        True,
+    ),
+    (
+        "empty-chunks-skipped",
+        "GET",
+        (1, 1),
+        "200 OK",
+        [CT],
+        [b"", b"x", b""],
+        True,
+        ["HTTP/1.1 200 OK", "Content-Type: text/plain", "Transfer-Encoding: chunked", SERVER],
+        b"1\r\nx\r\n0\r\n\r\n",
+        True,
+    ),
+    (
+        "latin-1-value",
+        "GET",
+        (1, 1),
+        "200 OK",
+        [("X-Name", "caf\xe9"), ("Content-Length", "0")],
+        [],
+        True,
+        ["HTTP/1.1 200 OK", "X-Name: caf\xe9", "Content-Length: 0", SERVER],
+        b"",
+        True,
+    ),
 ]
 
 
 @pytest.mark.parametrize("all_at_once", [False, True], ids=["write", "write_all"])
 @pytest.mark.parametrize(
     "method,version,status,headers,chunks,keep_alive,head,body,keep_alive_after",
-    [case[1:] for case in CASES], ids=[case[0] for case in CASES])
-def test_framing_and_keep_alive(method, version, status, headers, chunks, keep_alive, head,
-                                body, keep_alive_after, all_at_once):
-    lines, got_body, got_keep_alive = respond(method, version, status, headers, chunks,
-                                              keep_alive, all_at_once=all_at_once)
+    [case[1:] for case in CASES],
+    ids=[case[0] for case in CASES],
+)
+def test_framing_and_keep_alive(
+    method, version, status, headers, chunks, keep_alive, head, body, keep_alive_after, all_at_once
+):
+    lines, got_body, got_keep_alive = respond(
+        method, version, status, headers, chunks, keep_alive, all_at_once=all_at_once
+    )
     if all_at_once and "Transfer-Encoding: chunked" in head:
         # write_all() sends an in-memory body as one chunk.
         joined = b"".join(chunks)
         body = b"%x\r\n%s\r\n0\r\n\r\n" % (len(joined), joined)
     assert _without_date(lines) == head
     assert len(lines) - len(_without_date(lines)) == (
-        0 if any(n.lower() == "date" for n, _ in headers) else 1)
+        0 if any(n.lower() == "date" for n, _ in headers) else 1
+    )
     assert got_body == body
     assert got_keep_alive is keep_alive_after
 
 
 def test_a_stopping_worker_closes_the_connection():
-    lines, body, keep_alive = respond("GET", (1, 1), "200 OK", [("Content-Length", "2")],
-                                      [b"ok"], alive=False)
+    lines, body, keep_alive = respond(
+        "GET", (1, 1), "200 OK", [("Content-Length", "2")], [b"ok"], alive=False
+    )
     assert "Connection: close" in lines and keep_alive is False and body == b"ok"
 
 
@@ -181,8 +349,9 @@ REFUSED = [
 ]
 
 
-@pytest.mark.parametrize("status,headers,exc", [c[1:] for c in REFUSED],
-                         ids=[c[0] for c in REFUSED])
+@pytest.mark.parametrize(
+    "status,headers,exc", [c[1:] for c in REFUSED], ids=[c[0] for c in REFUSED]
+)
 def test_start_response_refuses_what_could_split_the_response(status, headers, exc):
     resp = Response(FakeRequest(), True, None, FakeWorker())
     with pytest.raises(exc):
@@ -199,6 +368,7 @@ def test_start_response_twice_needs_exc_info():
         raise RuntimeError("app failed")
     except RuntimeError:
         import sys
+
         resp.start_response("500 Internal Server Error", [], sys.exc_info())
     assert resp.status_code == 500
 

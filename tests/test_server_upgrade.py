@@ -3,6 +3,7 @@
 The upgrade itself (handshake, frames, close) is tested end to end in
 tests/test_websocket.py.
 """
+
 import pytest
 
 from async_app.server.upgrade import DEFAULT_MAX_WEBSOCKETS, WebSocketSlots, is_upgrade
@@ -14,14 +15,17 @@ class FakeRequest:
         self.headers = headers
 
 
-@pytest.mark.parametrize("method, headers, expected", [
-    ("GET", {"Upgrade": "websocket"}, True),
-    ("GET", {"Upgrade": "WebSocket"}, True),
-    ("GET", {"Upgrade": "h2c, websocket"}, True),
-    ("POST", {"Upgrade": "websocket"}, False),
-    ("GET", {"Upgrade": "h2c"}, False),
-    ("GET", {}, False),
-])
+@pytest.mark.parametrize(
+    "method, headers, expected",
+    [
+        ("GET", {"Upgrade": "websocket"}, True),
+        ("GET", {"Upgrade": "WebSocket"}, True),
+        ("GET", {"Upgrade": "h2c, websocket"}, True),
+        ("POST", {"Upgrade": "websocket"}, False),
+        ("GET", {"Upgrade": "h2c"}, False),
+        ("GET", {}, False),
+    ],
+)
 def test_is_upgrade(method, headers, expected):
     assert is_upgrade(FakeRequest(method, headers)) is expected
 

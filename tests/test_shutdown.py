@@ -9,6 +9,7 @@
   ``retry:`` hint; SIGHUP (reload) and ``max_requests`` recycling end the old
   worker's streams the same way.
 """
+
 import asyncio
 import os
 import signal
@@ -139,8 +140,10 @@ def montage(tmp_path):
 
 
 def client_session():
-    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0, force_close=True),
-                                 timeout=aiohttp.ClientTimeout(total=None))
+    return aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=0, force_close=True),
+        timeout=aiohttp.ClientTimeout(total=None),
+    )
 
 
 async def ready(session, base, timeout=60):
@@ -198,9 +201,11 @@ def test_sigterm_with_100_streams_and_200_requests_exits_in_about_2_s(montage):
             return answers, tails, (answered, ended, exited)
 
     answers, tails, (answered, ended, exited) = run_until_complete(scenario())
-    print("SIGTERM -> requests answered after %.2f s, streams ended after %.2f s, master exited "
-          "after %.2f s (%d streams, %d in-flight 1 s requests)"
-          % (answered, ended, exited, STREAMS, REQUESTS))
+    print(
+        "SIGTERM -> requests answered after %.2f s, streams ended after %.2f s, master exited "
+        "after %.2f s (%d streams, %d in-flight 1 s requests)"
+        % (answered, ended, exited, STREAMS, REQUESTS)
+    )
     assert answers == [(200, "Hello world!")] * REQUESTS
     assert all(tail.endswith(SHUTDOWN_HINT) for tail in tails), set(tails)
     # Measured 0.9-1.8 s (the requests have ~0.5 s left, the streams end at
@@ -237,8 +242,10 @@ def test_sighup_and_max_requests_end_the_old_workers_streams(montage):
             return tail, hup, tail2, recycle
 
     tail, hup, tail2, recycle = run_until_complete(scenario())
-    print("SIGHUP ended the old worker's stream after %.2f s; max_requests after %.2f s"
-          % (hup, recycle))
+    print(
+        "SIGHUP ended the old worker's stream after %.2f s; max_requests after %.2f s"
+        % (hup, recycle)
+    )
     assert tail.endswith(SHUTDOWN_HINT) and tail2.endswith(SHUTDOWN_HINT)
     assert hup < 5.0 and recycle < 5.0, (hup, recycle)
     assert server.process.poll() is None

@@ -5,6 +5,7 @@ these are the quick checks that its measuring instruments tell the truth:
 a cut response is a failure, a descriptor is counted where it belongs, a
 leak shows up as growth.
 """
+
 import asyncio
 import os
 import socket
@@ -48,12 +49,14 @@ class OneShotServer:
 def fetch(answer):
     server = OneShotServer(answer)
     try:
+
         async def go():
             conn = Connection("127.0.0.1", server.port)
             try:
                 return await asyncio.wait_for(conn.request("GET", "/"), 5)
             finally:
                 conn.close()
+
         loop = asyncio.new_event_loop()
         try:
             return loop.run_until_complete(go())
@@ -66,17 +69,22 @@ def fetch(answer):
 def test_client_reads_content_length_and_chunked_bodies_and_the_worker_pid():
     r = fetch(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-Worker-Pid: 42\r\n\r\nhello")
     assert (r.status, r.body, r.pid, r.will_close) == (200, b"hello", 42, False)
-    r = fetch(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
-              b"3\r\nabc\r\n2;ext=1\r\nde\r\n0\r\n\r\n")
+    r = fetch(
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        b"3\r\nabc\r\n2;ext=1\r\nde\r\n0\r\n\r\n"
+    )
     assert (r.body, r.will_close) == (b"abcde", True)
 
 
-@pytest.mark.parametrize("answer", [
-    b"",
-    b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello",
-    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel",
-    b"garbage\r\n\r\n",
-])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        b"",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel",
+        b"garbage\r\n\r\n",
+    ],
+)
 def test_client_reports_a_cut_or_malformed_response_as_an_error(answer):
     with pytest.raises((HTTPError, EOFError, ConnectionError)):
         fetch(answer)
@@ -95,6 +103,7 @@ def test_client_does_not_reuse_a_connection_the_server_closed():
             return first.body, second.body, conn.reopened
         finally:
             conn.close()
+
     loop = asyncio.new_event_loop()
     try:
         assert loop.run_until_complete(twice()) == (b"ok", b"ok", 1)
@@ -143,7 +152,7 @@ def test_rss_trend_sees_a_slow_leak_through_noise_and_no_leak_in_noise():
 
 
 def test_sample_of_a_gone_process_is_none():
-    assert probe.sample(2 ** 22 + 12345, 1, 2) is None
+    assert probe.sample(2**22 + 12345, 1, 2) is None
 
 
 def test_percentile_nearest_rank():
@@ -152,17 +161,22 @@ def test_percentile_nearest_rank():
 
 
 def test_log_errors_names_each_traceback_and_error_line():
-    log = "\n".join([
-        "[2026-01-01 00:00:00 +0000] [1] [ERROR] Worker (pid:123) was sent SIGKILL! "
-        "Perhaps out of memory?",
-        "Traceback (most recent call last):",
-        '  File "x.py", line 1, in <module>',
-        "psycopg2.OperationalError: connection refused",
-        "Traceback (most recent call last):",
-        '  File "y.py", line 2, in <module>',
-        "KeyError: 'x'",
-    ])
+    log = "\n".join(
+        [
+            "[2026-01-01 00:00:00 +0000] [1] [ERROR] Worker (pid:123) was sent SIGKILL! "
+            "Perhaps out of memory?",
+            "Traceback (most recent call last):",
+            '  File "x.py", line 1, in <module>',
+            "psycopg2.OperationalError: connection refused",
+            "Traceback (most recent call last):",
+            '  File "y.py", line 2, in <module>',
+            "KeyError: 'x'",
+        ]
+    )
     errors = log_errors(log)
-    assert errors == {"Worker (pid:N) was sent SIGKILL! Perhaps out of memory?": 1,
-                      "psycopg2.OperationalError": 1, "KeyError": 1}
+    assert errors == {
+        "Worker (pid:N) was sent SIGKILL! Perhaps out of memory?": 1,
+        "psycopg2.OperationalError": 1,
+        "KeyError": 1,
+    }
     assert [e for e in errors if not e.startswith(EXPECTED_ERRORS)] == ["KeyError"]

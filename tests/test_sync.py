@@ -1,4 +1,5 @@
 """The thread bridge (async_app.sync): a cancelled request cancels what its thread waits for."""
+
 import asyncio
 import threading
 
@@ -41,7 +42,9 @@ def test_cancelling_the_awaiting_task_cancels_the_coroutine_the_thread_waits_for
 
     async def main():
         task = asyncio.ensure_future(
-            run_sync(waits_with, slow, events, executor=executor, on_orphan=lambda future: orphaned.set())
+            run_sync(
+                waits_with, slow, events, executor=executor, on_orphan=lambda future: orphaned.set()
+            )
         )
         await asyncio.sleep(0.1)
         task.cancel()

@@ -1,4 +1,5 @@
 """spawn() and wait_spawned(): fire-and-forget work that is tracked, logged and waited for."""
+
 import asyncio
 import contextvars
 import gc
@@ -225,7 +226,9 @@ def test_under_gunicorn_sigterm_waits_for_spawned_work(toolkit_server, server_db
     assert "lost" not in server.log()
 
 
-def test_under_gunicorn_work_past_graceful_timeout_is_cancelled_and_logged(toolkit_server, server_db):
+def test_under_gunicorn_work_past_graceful_timeout_is_cancelled_and_logged(
+    toolkit_server, server_db
+):
     server = toolkit_server(graceful_timeout=1)
     [worker] = server.worker_pids()
     assert http_get(server, "/toolkit/signup/?name=too-slow&delay=30")[0] == 202
@@ -242,7 +245,10 @@ def test_under_gunicorn_work_past_graceful_timeout_is_cancelled_and_logged(toolk
     assert 0.7 <= time.monotonic() - started < 5
     assert "too-slow" not in server_db.group_names()
     log = server.log()
-    assert re.search(r"Spawned task record_signup still running after [\d.]+s; cancelling it \(its work is lost\)", log), log
+    assert re.search(
+        r"Spawned task record_signup still running after [\d.]+s; cancelling it \(its work is lost\)",
+        log,
+    ), log
 
 
 def test_under_gunicorn_max_requests_recycling_waits_for_spawned_work(toolkit_server, server_db):

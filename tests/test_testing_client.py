@@ -1,4 +1,5 @@
 """AsyncClient, AsyncRequestFactory, the async test runner and the pytest plugin."""
+
 import asyncio
 import os
 import textwrap
@@ -101,7 +102,10 @@ async def test_head_and_streaming(db, async_client):
 
 async def test_class_based_view_methods(db, async_client):
     await database_sync_to_async(Group.objects.create)(name="gamma")
-    assert (await async_client.get("/toolkit/groups/gamma/")).json() == {"name": "gamma", "exists": True}
+    assert (await async_client.get("/toolkit/groups/gamma/")).json() == {
+        "name": "gamma",
+        "exists": True,
+    }
     assert (await async_client.delete("/toolkit/groups/gamma/")).status_code == 204
     assert (await async_client.get("/toolkit/groups/gamma/")).status_code == 404
 
@@ -213,7 +217,9 @@ class TestAsyncTestDecorator:
 def test_plugin_runs_coroutine_tests_and_provides_fixtures(pytester, monkeypatch):
     # The inner pytest imports async_app from this checkout.
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])))
+    monkeypatch.setenv(
+        "PYTHONPATH", os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
+    )
     pytester.makepyfile(
         textwrap.dedent(
             """
@@ -259,4 +265,6 @@ def test_plugin_runs_coroutine_tests_and_provides_fixtures(pytester, monkeypatch
     )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=4, failed=2)
-    result.stdout.fnmatch_lines(["*AssertionError: seen*", "*a sync decorator wraps this coroutine test*"])
+    result.stdout.fnmatch_lines(
+        ["*AssertionError: seen*", "*a sync decorator wraps this coroutine test*"]
+    )

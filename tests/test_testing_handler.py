@@ -21,8 +21,13 @@ def client(django_db, monkeypatch):
 
 
 def test_every_view_kind_through_the_test_client(client):
-    for path in ("/sync/hello/", "/async/hello/", "/generator/hello/", "/cbv/async/hello/",
-                 "/wrongly-judged/hello/"):
+    for path in (
+        "/sync/hello/",
+        "/async/hello/",
+        "/generator/hello/",
+        "/cbv/async/hello/",
+        "/wrongly-judged/hello/",
+    ):
         response = client.get(path)
         assert response.status_code == 200, path
         assert response.content == b"Hello world!", path
@@ -75,7 +80,9 @@ def test_closing_an_async_stream_closes_the_views_generator(client):
 def test_async_stream_consumed_synchronously_with_a_warning(client):
     response = client.get("/async/stream/")
     # Django 4.2's text, attributed to the line that iterates.
-    with pytest.warns(Warning, match="must consume asynchronous iterators in order to serve them synchronously") as record:
+    with pytest.warns(
+        Warning, match="must consume asynchronous iterators in order to serve them synchronously"
+    ) as record:
         assert b"".join(response) == b"chunk 0\nchunk 1\nchunk 2\n"
     assert record[0].filename == __file__
 

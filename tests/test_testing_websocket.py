@@ -2,6 +2,7 @@
 
 docs/websockets.md's examples are checked verbatim by tests/test_docs.py.
 """
+
 import pytest
 from django.contrib.auth.models import User
 from django.test.utils import override_settings
@@ -24,9 +25,12 @@ MIDDLEWARE = [
 
 @pytest.fixture(autouse=True)
 def websocket_settings(django_test_environment):
-    with override_settings(ROOT_URLCONF="tests.apps.websocket_urls", MIDDLEWARE=MIDDLEWARE,
-                           ASYNC_APP_WEBSOCKET_MAX_MESSAGE_SIZE=64 * 1024,
-                           ASYNC_APP_WEBSOCKET_ALLOWED_ORIGINS=["https://trusted.example"]):
+    with override_settings(
+        ROOT_URLCONF="tests.apps.websocket_urls",
+        MIDDLEWARE=MIDDLEWARE,
+        ASYNC_APP_WEBSOCKET_MAX_MESSAGE_SIZE=64 * 1024,
+        ASYNC_APP_WEBSOCKET_ALLOWED_ORIGINS=["https://trusted.example"],
+    ):
         yield
 
 
@@ -88,8 +92,12 @@ async def test_plain_request_to_a_websocket_view_is_a_400(db):
 
 async def test_cross_site_origin_is_refused(db):
     client = AsyncClient()
-    for origin, allowed in (("http://evil.example", False), ("http://testserver", True),
-                            ("https://testserver", False), ("https://trusted.example", True)):
+    for origin, allowed in (
+        ("http://evil.example", False),
+        ("http://testserver", True),
+        ("https://testserver", False),
+        ("https://trusted.example", True),
+    ):
         try:
             async with client.websocket("/ws/echo/", headers={"Origin": origin}):
                 pass
@@ -148,4 +156,3 @@ async def test_chat_answers_in_capitals(db):
         assert await ws.receive_json() == {"hello": "bob"}
         await ws.send_text("hi")
         assert await ws.receive_text() == "HI"
-

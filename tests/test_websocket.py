@@ -3,6 +3,7 @@
 Views: tests/apps/websocket_urls.py; settings: tests/apps/websocket_settings.py.
 Each security and resource property has a test that fails without it.
 """
+
 import asyncio
 import base64
 import json
@@ -34,8 +35,9 @@ def shared(tmp_path_factory):
 def start(gunicorn_server, tmp_path, env=None, **settings):
     """A websocket test server whose views record events in a file."""
     events = str(tmp_path / "events")
-    server = gunicorn_server(APP, startup_path="/plain/",
-                             env=dict(env or {}, WORKER_APPS_EVENTS=events), **settings)
+    server = gunicorn_server(
+        APP, startup_path="/plain/", env=dict(env or {}, WORKER_APPS_EVENTS=events), **settings
+    )
     server.events_path = events
     return server
 
@@ -85,10 +87,13 @@ def raw_handshake(server, path, rcvbuf=None, sndbuf=None, headers=""):
     sock.settimeout(10)
     sock.connect(("127.0.0.1", server.port))
     key = base64.b64encode(os.urandom(16)).decode()
-    sock.sendall(("GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
-                  "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
-                  "Sec-WebSocket-Version: 13\r\n%s\r\n"
-                  % (path, server.port, key, headers)).encode())
+    sock.sendall(
+        (
+            "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
+            "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
+            "Sec-WebSocket-Version: 13\r\n%s\r\n" % (path, server.port, key, headers)
+        ).encode()
+    )
     data = b""
     while b"\r\n\r\n" not in data:
         chunk = sock.recv(4096)
@@ -109,9 +114,14 @@ def client_frame(payload, opcode=0x2):
         head = struct.pack("!BBH", 0x80 | opcode, 0x80 | 126, length)
     else:
         head = struct.pack("!BBQ", 0x80 | opcode, 0x80 | 127, length)
-    masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload)) if length < 4096 else \
-        (int.from_bytes(payload, "big") ^ int.from_bytes((mask * (length // 4 + 1))[:length], "big")
-         ).to_bytes(length, "big")
+    masked = (
+        bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+        if length < 4096
+        else (
+            int.from_bytes(payload, "big")
+            ^ int.from_bytes((mask * (length // 4 + 1))[:length], "big")
+        ).to_bytes(length, "big")
+    )
     return head + mask + masked
 
 
@@ -123,8 +133,9 @@ def test_echo_text_bytes_json_subprotocol_and_close_codes(shared):
 
     async def talk():
         async with aiohttp.ClientSession() as session:
-            async with session.ws_connect(ws_url(server, "/ws/echo/?tag=a"),
-                                          protocols=["echo.v1"]) as ws:
+            async with session.ws_connect(
+                ws_url(server, "/ws/echo/?tag=a"), protocols=["echo.v1"]
+            ) as ws:
                 assert ws.protocol == "echo.v1"
                 # The 101 went out at accept: the response middleware's
                 # header (added when the view returns) is not in it.
@@ -145,8 +156,9 @@ def test_echo_text_bytes_json_subprotocol_and_close_codes(shared):
                 assert resp.status == 200 and (await resp.text()).startswith("plain")
 
     run(talk())
-    assert wait_for(lambda: "echo-closed-a-1000" in events(server)
-                    and "echo-closed-b-4000" in events(server)), events(server)
+    assert wait_for(
+        lambda: "echo-closed-a-1000" in events(server) and "echo-closed-b-4000" in events(server)
+    ), events(server)
 
 
 def test_view_refuses_with_an_ordinary_response_and_reads_the_session(shared):
@@ -171,9 +183,11 @@ def test_an_upgrade_request_to_a_view_that_does_not_accept_is_answered_as_usual(
     server = shared
     sock = server.connect()
     try:
-        sock.sendall(b"GET /plain/ HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
-                     b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                     b"Sec-WebSocket-Version: 13\r\n\r\n")
+        sock.sendall(
+            b"GET /plain/ HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+            b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+            b"Sec-WebSocket-Version: 13\r\n\r\n"
+        )
         data = b""
         while True:
             chunk = sock.recv(4096)
@@ -208,9 +222,15 @@ def test_cross_site_origin_is_refused_and_allowed_origins_pass(shared):
 
     async def talk():
         status = {}
-        for origin in ("http://evil.example", "https://127.0.0.1:%d" % server.port, "null",
-                       own, "https://trusted.example", "https://app.partner.example",
-                       "http://partner.example.evil.example"):
+        for origin in (
+            "http://evil.example",
+            "https://127.0.0.1:%d" % server.port,
+            "null",
+            own,
+            "https://trusted.example",
+            "https://app.partner.example",
+            "http://partner.example.evil.example",
+        ):
             status[origin] = await handshake_status(server, "/ws/echo/", origin=origin)
         return status
 
@@ -230,9 +250,11 @@ def test_allowed_hosts_applies_to_the_handshake(shared):
     server = shared
     sock = server.connect()
     try:
-        sock.sendall(b"GET /ws/echo/ HTTP/1.1\r\nHost: evil.example\r\nUpgrade: websocket\r\n"
-                     b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                     b"Sec-WebSocket-Version: 13\r\n\r\n")
+        sock.sendall(
+            b"GET /ws/echo/ HTTP/1.1\r\nHost: evil.example\r\nUpgrade: websocket\r\n"
+            b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+            b"Sec-WebSocket-Version: 13\r\n\r\n"
+        )
         assert sock.recv(100).startswith(b"HTTP/1.1 400 ")
     finally:
         sock.close()

@@ -4,6 +4,7 @@ Each server is a ``python -m gunicorn`` on a free loopback port (see
 tests/gunicorn_fixture.py); requests go through the aiohttp client, or raw
 sockets when the bytes on the wire are the point.
 """
+
 import asyncio
 import http.client
 import json
@@ -97,11 +98,14 @@ async def _fetch_many(urls, timeout=30.0, headers=None):
     """GET every URL concurrently; returns (results, seconds), results are (status, text) or exceptions."""
     connector = aiohttp.TCPConnector(limit=0, force_close=True)
     started = time.monotonic()
-    async with aiohttp.ClientSession(connector=connector,
-                                     timeout=aiohttp.ClientTimeout(total=timeout)) as session:
+    async with aiohttp.ClientSession(
+        connector=connector, timeout=aiohttp.ClientTimeout(total=timeout)
+    ) as session:
+
         async def one(url):
             async with session.get(url, headers=headers) as resp:
                 return resp.status, await resp.text()
+
         results = await asyncio.gather(*(one(u) for u in urls), return_exceptions=True)
     return results, time.monotonic() - started
 
@@ -133,8 +137,9 @@ def _events_env(tmp_dir):
 
 @pytest.fixture(scope="module")
 def coro_server(tmp_path_factory):
-    server = GunicornServer(APPS + ":coro_app", threads=4,
-                            env=_events_env(str(tmp_path_factory.mktemp("coro"))))
+    server = GunicornServer(
+        APPS + ":coro_app", threads=4, env=_events_env(str(tmp_path_factory.mktemp("coro")))
+    )
     server.start()
     yield server
     server.stop()
@@ -142,10 +147,15 @@ def coro_server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def sync_server(tmp_path_factory):
-    server = GunicornServer(APPS + ":sync_app", threads=8,
-                            env=dict(_events_env(str(tmp_path_factory.mktemp("sync"))),
-                                     ASYNC_APP_BODY_SPOOL_SIZE="1000",
-                                     ASYNC_APP_MAX_BODY_SIZE="200000"))
+    server = GunicornServer(
+        APPS + ":sync_app",
+        threads=8,
+        env=dict(
+            _events_env(str(tmp_path_factory.mktemp("sync"))),
+            ASYNC_APP_BODY_SPOOL_SIZE="1000",
+            ASYNC_APP_MAX_BODY_SIZE="200000",
+        ),
+    )
     server.start()
     yield server
     server.stop()
@@ -153,8 +163,9 @@ def sync_server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def django_server(tmp_path_factory):
-    server = GunicornServer(DJANGO_APP, threads=4,
-                            env=_events_env(str(tmp_path_factory.mktemp("django"))))
+    server = GunicornServer(
+        DJANGO_APP, threads=4, env=_events_env(str(tmp_path_factory.mktemp("django")))
+    )
     server.start()
     yield server
     server.stop()
@@ -199,10 +210,12 @@ def test_coroutine_app_environ_passes_check_environ(coro_server):
 def test_environ_contents(sync_server):
     sock = sync_server.connect()
     local_port = sock.getsockname()[1]
-    sock.sendall(b"GET /environ/a%20b/c?x=1&y=%2F HTTP/1.1\r\nHost: example.com:8080\r\n"
-                 b"X-Custom: one\r\nX-Custom: two\r\nX_Custom: smuggled\r\n"
-                 b"Script_Name: /evil\r\nCookie: a=1\r\nCookie: b=2\r\n"
-                 b"Connection: close\r\n\r\n")
+    sock.sendall(
+        b"GET /environ/a%20b/c?x=1&y=%2F HTTP/1.1\r\nHost: example.com:8080\r\n"
+        b"X-Custom: one\r\nX-Custom: two\r\nX_Custom: smuggled\r\n"
+        b"Script_Name: /evil\r\nCookie: a=1\r\nCookie: b=2\r\n"
+        b"Connection: close\r\n\r\n"
+    )
     resp, body = read_response(sock.makefile("rb"))
     sock.close()
     env = json.loads(body.decode())
@@ -230,8 +243,9 @@ def test_wsgi_errors_goes_to_the_error_log(sync_server):
 
 
 def test_script_name_comes_from_the_environment_only(gunicorn_server):
-    server = gunicorn_server(APPS + ":coro_app", raw_env=["SCRIPT_NAME=/mount"],
-                             startup_path="/mount/")
+    server = gunicorn_server(
+        APPS + ":coro_app", raw_env=["SCRIPT_NAME=/mount"], startup_path="/mount/"
+    )
     status, _, body = get(server, "/mount/environ?q=1", headers={"Script-Name": "/x"})
     env = json.loads(body.decode())
     assert (status, env["SCRIPT_NAME"], env["PATH_INFO"]) == (200, "/mount", "/environ")
@@ -250,20 +264,26 @@ def test_forwarded_proto_from_trusted_peer_is_honoured(gunicorn_server):
     # gunicorn 23's validator refuses networks; later versions accept them.
     allow = "10.0.0.0/8,127.0.0.0/8" if gunicorn.version_info >= (24,) else "10.1.1.1,127.0.0.1"
     server = gunicorn_server(APPS + ":coro_app", forwarded_allow_ips=allow)
-    env = json.loads(get(server, "/environ", headers={"X-Forwarded-Proto": "https",
-                                                      "X-Forwarded-For": "1.2.3.4"})[2])
+    env = json.loads(
+        get(
+            server, "/environ", headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "1.2.3.4"}
+        )[2]
+    )
     assert env["wsgi.url_scheme"] == "https"
     assert env["HTTP_X_FORWARDED_FOR"] == "1.2.3.4"
     # Contradicting scheme headers are refused.
-    status = get(server, "/environ", headers={"X-Forwarded-Proto": "https",
-                                              "X-Forwarded-Ssl": "off"})[0]
+    status = get(
+        server, "/environ", headers={"X-Forwarded-Proto": "https", "X-Forwarded-Ssl": "off"}
+    )[0]
     assert status == 400
 
 
 def test_django_secure_from_trusted_proxy(django_server):
     assert get(django_server, "/secure/")[::2] == (200, b"insecure")
-    assert get(django_server, "/secure/", headers={"X-Forwarded-Proto": "https"})[::2] == \
-        (200, b"secure")
+    assert get(django_server, "/secure/", headers={"X-Forwarded-Proto": "https"})[::2] == (
+        200,
+        b"secure",
+    )
 
 
 # --- HTTP/1.x through aiohttp's parser ----------------------------------------------
@@ -277,12 +297,17 @@ def test_keepalive_and_pipelining(coro_server):
     assert (resp.status, body) == (200, b"hello coro")
     assert resp.getheader("Connection") is None  # HTTP/1.1 default: keep-alive
     # Three pipelined requests in one write, answered in order on the same connection.
-    sock.sendall(b"GET /sleep?s=0.2 HTTP/1.1\r\nHost: x\r\n\r\n"
-                 b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
-                 b"GET /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    sock.sendall(
+        b"GET /sleep?s=0.2 HTTP/1.1\r\nHost: x\r\n\r\n"
+        b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
+        b"GET /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
     answers = [read_response(f) for _ in range(3)]
     assert [(r.status, b) for r, b in answers] == [
-        (200, b"slept"), (200, b"hello coro"), (404, b"not found")]
+        (200, b"slept"),
+        (200, b"hello coro"),
+        (404, b"not found"),
+    ]
     assert answers[2][0].getheader("Connection") == "close"
     assert sock.recv(10) == b""
     sock.close()
@@ -306,8 +331,10 @@ def test_http10(sync_server):
 @pytest.mark.parametrize("app", ["sync", "coro"])
 def test_chunked_request_body(app, sync_server, coro_server):
     server = sync_server if app == "sync" else coro_server
-    data = (b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
-            b"Connection: close\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n")
+    data = (
+        b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+        b"Connection: close\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"
+    )
     status, resp, body = raw_exchange(server, data)
     assert (status, body) == (200, b"11 hello world")
     assert resp.getheader("X-Content-Length") == "11"  # set after buffering
@@ -315,8 +342,10 @@ def test_chunked_request_body(app, sync_server, coro_server):
 
 def test_expect_100_continue(coro_server):
     sock = coro_server.connect()
-    sock.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n"
-                 b"Expect: 100-continue\r\nConnection: close\r\n\r\n")
+    sock.sendall(
+        b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n"
+        b"Expect: 100-continue\r\nConnection: close\r\n\r\n"
+    )
     f = sock.makefile("rb")
     assert f.readline() == b"HTTP/1.1 100 Continue\r\n"
     assert f.readline() == b"\r\n"
@@ -324,8 +353,13 @@ def test_expect_100_continue(coro_server):
     resp, body = read_response(f)
     assert (resp.status, body) == (200, b"4 ping")
     sock.close()
-    assert raw_exchange(coro_server, b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n"
-                                     b"Expect: teapot\r\n\r\nping")[0] == 417
+    assert (
+        raw_exchange(
+            coro_server,
+            b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: teapot\r\n\r\nping",
+        )[0]
+        == 417
+    )
 
 
 @pytest.mark.parametrize("app", ["sync", "coro"])
@@ -344,8 +378,9 @@ def test_head_has_no_body_and_keeps_the_connection_usable(app, sync_server, coro
 
 
 def test_no_content_and_large_streamed_body(sync_server):
-    status, resp, body = raw_exchange(sync_server, b"GET /no-content HTTP/1.1\r\nHost: x\r\n"
-                                                   b"Connection: close\r\n\r\n")
+    status, resp, body = raw_exchange(
+        sync_server, b"GET /no-content HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
     assert status == 204 and body == b"" and resp.getheader("Content-Length") is None
     status, _, body = get(sync_server, "/big?size=5000000")
     assert status == 200 and body == b"x" * 5000000
@@ -370,8 +405,9 @@ def test_request_body_spooled_and_size_limit(sync_server):
     assert (resp.status, resp.read()) == (200, b"3 lines")
     conn.close()
     # Announced too large: 413 before the body is read (and before the app runs).
-    status, resp, _ = raw_exchange(sync_server, b"POST /echo HTTP/1.1\r\nHost: x\r\n"
-                                                b"Content-Length: 300000\r\n\r\n")
+    status, resp, _ = raw_exchange(
+        sync_server, b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 300000\r\n\r\n"
+    )
     assert status == 413 and resp.getheader("Connection") == "close"
     # Chunked, too large once received.
     chunk = b"z" * 50000
@@ -384,9 +420,26 @@ def test_tls(tmp_path, gunicorn_server):
     if shutil.which("openssl") is None:
         pytest.skip("needs the openssl command to make a certificate")
     cert, key = str(tmp_path / "cert.pem"), str(tmp_path / "key.pem")
-    subprocess.check_call(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
-                           "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=localhost"],
-                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.check_call(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            key,
+            "-out",
+            cert,
+            "-days",
+            "2",
+            "-subj",
+            "/CN=localhost",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     server = GunicornServer(APPS + ":coro_app", certfile=cert, keyfile=key)
     server._answers = lambda: _tls_answers(server)
     try:
@@ -421,16 +474,20 @@ def _tls_answers(server):
 
 def test_unix_socket_bind(gunicorn_server):
     server = gunicorn_server(APPS + ":coro_app", bind="unix")
-    status, _, body = raw_exchange(server, b"GET /environ HTTP/1.1\r\nHost: example.org:81\r\n"
-                                           b"Connection: close\r\n\r\n")
+    status, _, body = raw_exchange(
+        server, b"GET /environ HTTP/1.1\r\nHost: example.org:81\r\nConnection: close\r\n\r\n"
+    )
     env = json.loads(body.decode())
     assert status == 200
     assert (env["SERVER_NAME"], env["SERVER_PORT"]) == ("example.org", "81")
 
     async def via_aiohttp():
-        async with aiohttp.ClientSession(connector=aiohttp.UnixConnector(path=server.unix_path)) as s:
+        async with aiohttp.ClientSession(
+            connector=aiohttp.UnixConnector(path=server.unix_path)
+        ) as s:
             async with s.get("http://localhost/") as resp:
                 return resp.status, await resp.text()
+
     assert run(via_aiohttp()) == (200, "hello coro")
 
 
@@ -444,15 +501,16 @@ BAD_REQUESTS = {
     "long-uri": b"GET /" + b"a" * 6000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
     "long-header": b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"b" * 9000 + b"\r\n\r\n",
     "too-many-headers": b"GET / HTTP/1.1\r\nHost: x\r\n"
-                        + b"".join(b"X-H%d: v\r\n" % i for i in range(150)) + b"\r\n",
+    + b"".join(b"X-H%d: v\r\n" % i for i in range(150))
+    + b"\r\n",
     "cl-and-te": b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n"
-                 b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+    b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
     "two-content-lengths": b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n"
-                           b"Content-Length: 5\r\n\r\nabcde",
+    b"Content-Length: 5\r\n\r\nabcde",
     "te-not-chunked": b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\nxx",
     "te-in-http10": b"POST /echo HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
     "bad-chunk-size": b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-                      b"zz\r\nhello\r\n0\r\n\r\n",
+    b"zz\r\nhello\r\n0\r\n\r\n",
     "header-space-before-colon": b"GET / HTTP/1.1\r\nHost : x\r\n\r\n",
     "bare-lf-in-header": b"GET / HTTP/1.1\r\nHost: x\r\nX-A: 1\nX-B: 2\r\n\r\n",
     "obsolete-folding": b"GET / HTTP/1.1\r\nHost: x\r\nX-A: one\r\n two\r\n\r\n",
@@ -484,14 +542,19 @@ def test_malformed_requests_get_4xx_and_the_worker_survives(name, coro_server):
 
 # Requests aiohttp's C parser refuses though RFC 9112 allows them: parsed again.
 LENIENTLY_PARSED = {
-    "token-method": (b"-BLARGH /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi",
-                     [b"2 hi"]),
+    "token-method": (
+        b"-BLARGH /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi",
+        [b"2 hi"],
+    ),
     "chunk-extension-whitespace": (
         b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-        b"5; some; parameters=stuff\r\nhello\r\n0\r\n\r\n", [b"5 hello"]),
+        b"5; some; parameters=stuff\r\nhello\r\n0\r\n\r\n",
+        [b"5 hello"],
+    ),
     "bytes-after-a-closing-request": (
         b"POST /echo HTTP/1.0\r\nContent-Length: 2\r\n\r\nhiGET / HTTP/1.1\r\n\r\n",
-        [b"2 hi"]),
+        [b"2 hi"],
+    ),
 }
 
 
@@ -511,13 +574,21 @@ def test_requests_the_c_parser_refuses_too_strictly_are_served(name, sync_server
 
 
 def test_limits_map_onto_the_parser(gunicorn_server):
-    server = gunicorn_server(APPS + ":coro_app", limit_request_line=100,
-                             limit_request_fields=5, limit_request_field_size=50)
+    server = gunicorn_server(
+        APPS + ":coro_app",
+        limit_request_line=100,
+        limit_request_fields=5,
+        limit_request_field_size=50,
+    )
     assert get(server, "/?" + "q" * 50)[0] == 200
     assert get(server, "/?" + "q" * 200)[0] == 414
     assert get(server, "/", headers={"X-A": "1", "X-B": "2"})[0] == 200
-    status = raw_exchange(server, b"GET / HTTP/1.1\r\nHost: x\r\n"
-                                  + b"".join(b"X-H%d: v\r\n" % i for i in range(6)) + b"\r\n")[0]
+    status = raw_exchange(
+        server,
+        b"GET / HTTP/1.1\r\nHost: x\r\n"
+        + b"".join(b"X-H%d: v\r\n" % i for i in range(6))
+        + b"\r\n",
+    )[0]
     assert status == 431
     assert get(server, "/", headers={"X-Long": "v" * 100})[0] == 431
     # gunicorn counts the whole line: 'X-Abcdefghij: ' + 34 + CRLF = 50 is in, 51 is not.
@@ -529,7 +600,9 @@ def test_limits_map_onto_the_parser(gunicorn_server):
 
 
 def test_response_headers_are_validated(sync_server):
-    answer = raw_exchange(sync_server, b"GET /crlf HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    answer = raw_exchange(
+        sync_server, b"GET /crlf HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
     assert answer[0] == 500
     assert answer[1].getheader("Set-Cookie") is None and answer[1].getheader("X-Evil") is None
     assert get(sync_server, "/bad-status")[0] == 500
@@ -635,34 +708,43 @@ def test_client_disconnect_cancels_django_view_and_request_finished_fires_once(d
 def _disconnect_during_slow_read(server, path, name, size):
     """POST a body, hang up while the sync view sleeps; return what it read."""
     sock = server.connect()
-    sock.sendall(b"POST %s?s=1&name=%s HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n"
-                 b"Content-Type: application/octet-stream\r\n\r\n%s"
-                 % (path.encode(), name.encode(), size, b"x" * size))
+    sock.sendall(
+        b"POST %s?s=1&name=%s HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n"
+        b"Content-Type: application/octet-stream\r\n\r\n%s"
+        % (path.encode(), name.encode(), size, b"x" * size)
+    )
     time.sleep(0.4)
     sock.close()
-    assert wait_for(lambda: any(e.startswith("read-") and name in e for e in events(server)),
-                    timeout=10)
+    assert wait_for(
+        lambda: any(e.startswith("read-") and name in e for e in events(server)), timeout=10
+    )
     return [e for e in events(server) if e.startswith("read-") and name in e]
 
 
 def test_sync_app_reads_its_whole_body_after_the_client_left(sync_server):
     # 5000 bytes: beyond this server's spool size, so wsgi.input is a temporary file.
     assert _disconnect_during_slow_read(sync_server, "/slow-read", "gone1", 5000) == [
-        "read-gone1-5000"]
+        "read-gone1-5000"
+    ]
 
 
 @pytest.mark.parametrize("middleware", ["plain", "function"])
 def test_sync_django_view_reads_its_whole_body_after_the_client_left(
-        middleware, django_server, gunicorn_server, tmp_path):
+    middleware, django_server, gunicorn_server, tmp_path
+):
     server = django_server
     if middleware == "function":
-        server = gunicorn_server(DJANGO_APP, threads=4, env=dict(
-            _events_env(str(tmp_path)), WORKER_DJANGO_FUNCTION_MIDDLEWARE="1"))
+        server = gunicorn_server(
+            DJANGO_APP,
+            threads=4,
+            env=dict(_events_env(str(tmp_path)), WORKER_DJANGO_FUNCTION_MIDDLEWARE="1"),
+        )
         status, headers, _ = get(server, "/")
         assert status == 200 and headers.getheader("X-Function-Middleware") == "ran"
     name = "gone-" + middleware
     assert _disconnect_during_slow_read(server, "/sync-slow-read/", name, 3000) == [
-        "read-%s-3000" % name]
+        "read-%s-3000" % name
+    ]
 
 
 # --- concurrency ----------------------------------------------------------------------
@@ -683,6 +765,7 @@ def test_sync_view_does_not_delay_coroutine_views(django_server):
         fast_results, fast_seconds = await _fetch_many(fast)
         slow_results, _ = await slow_task
         return fast_results, fast_seconds, slow_results
+
     fast_results, fast_seconds, slow_results = run(scenario())
     assert fast_results.count((200, "async slept")) == 50
     assert slow_results.count((200, "sync slept")) == 4
@@ -735,8 +818,11 @@ def test_load_shedding_answers_503_at_once(gunicorn_server):
 def test_a_shed_request_gets_its_access_log_line(gunicorn_server, tmp_path):
     access = tmp_path / "access.log"
     server = gunicorn_server(
-        APPS + ":coro_app", accesslog=str(access), env={"ASYNC_APP_LIMIT_CONCURRENCY": "1"},
-        access_log_format='%(h)s "%(r)s" %(s)s %(b)s %({x-test}i)s %(U)s %(q)s')
+        APPS + ":coro_app",
+        accesslog=str(access),
+        env={"ASYNC_APP_LIMIT_CONCURRENCY": "1"},
+        access_log_format='%(h)s "%(r)s" %(s)s %(b)s %({x-test}i)s %(U)s %(q)s',
+    )
     slow = server.connect()
     slow.sendall(b"GET /sleep?s=2 HTTP/1.1\r\nHost: x\r\n\r\n")
     time.sleep(0.5)  # in flight
@@ -753,8 +839,9 @@ def test_a_shed_request_gets_its_access_log_line(gunicorn_server, tmp_path):
 
 
 def test_a_slow_request_head_is_cut_off(gunicorn_server):
-    server = gunicorn_server(APPS + ":coro_app", keepalive=30,
-                             env={"ASYNC_APP_HEADER_TIMEOUT": "1"})
+    server = gunicorn_server(
+        APPS + ":coro_app", keepalive=30, env={"ASYNC_APP_HEADER_TIMEOUT": "1"}
+    )
     sock = server.connect()
     started = time.monotonic()
     sock.sendall(b"GET / HTTP/1.1\r\n")
@@ -784,9 +871,10 @@ def test_a_slow_request_head_is_cut_off(gunicorn_server):
 
 @pytest.mark.parametrize("app", ["sync", "coro"])
 def test_a_stalled_request_body_gets_408(app, gunicorn_server, tmp_path):
-    server = gunicorn_server(APPS + (":sync_app" if app == "sync" else ":coro_app"),
-                             env=dict(_events_env(str(tmp_path)),
-                                      ASYNC_APP_BODY_TIMEOUT="1"))
+    server = gunicorn_server(
+        APPS + (":sync_app" if app == "sync" else ":coro_app"),
+        env=dict(_events_env(str(tmp_path)), ASYNC_APP_BODY_TIMEOUT="1"),
+    )
     sock = server.connect()
     started = time.monotonic()
     sock.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc")
@@ -814,6 +902,7 @@ def test_sigterm_finishes_200_in_flight_requests(gunicorn_server):
         await asyncio.sleep(0.5)
         server.signal(signal.SIGTERM)
         return await task
+
     results, _ = run(scenario())
     assert results.count((200, "slept")) == 200, [r for r in results if r != (200, "slept")][:3]
     assert server.proc.wait(10) == 0
@@ -869,8 +958,10 @@ def test_max_requests_recycles_without_dropping_requests(gunicorn_server):
         pids = set()
         deadline = time.monotonic() + 6
         connector = aiohttp.TCPConnector(limit=0)
-        async with aiohttp.ClientSession(connector=connector,
-                                         timeout=aiohttp.ClientTimeout(total=20)) as session:
+        async with aiohttp.ClientSession(
+            connector=connector, timeout=aiohttp.ClientTimeout(total=20)
+        ) as session:
+
             async def client():
                 while time.monotonic() < deadline and len(pids) < 4:
                     try:
@@ -880,8 +971,10 @@ def test_max_requests_recycles_without_dropping_requests(gunicorn_server):
                             pids.add(text)
                     except Exception as exc:  # a dropped request
                         results.append(exc)
+
             await asyncio.gather(*(client() for _ in range(10)))
         return results, pids
+
     results, pids = run(load())
     assert len(pids) >= 3, (pids, len(results))
     assert results.count(200) == len(results), [r for r in results if r != 200][:3]
@@ -902,6 +995,7 @@ def test_blocked_loop_gets_the_worker_replaced(gunicorn_server):
         except OSError:
             return False
         return status == 200 and body != first
+
     assert wait_for(replaced, timeout=15, interval=0.3), server.log()
     assert "WORKER TIMEOUT" in server.log()
 
@@ -937,14 +1031,25 @@ def test_access_log_and_request_hooks(gunicorn_server, tmp_path):
         "    open(%r, 'a').write('post %%s %%s %%s\\n' %% (req.path, environ['PATH_INFO'], resp.status))\n"
     ) % (str(hooks), str(hooks))
     server = gunicorn_server(
-        APPS + ":coro_app", accesslog=str(access), config=config,
-        access_log_format='%(h)s "%(r)s" %(s)s %(b)s %({x-test}i)s %({content-type}o)s %(U)s %(q)s')
+        APPS + ":coro_app",
+        accesslog=str(access),
+        config=config,
+        access_log_format='%(h)s "%(r)s" %(s)s %(b)s %({x-test}i)s %({content-type}o)s %(U)s %(q)s',
+    )
     get(server, "/environ?k=v", headers={"X-Test": "hello"})
-    assert wait_for(lambda: access.exists() and "X-Test" not in access.read_text()
-                    and "/environ" in access.read_text())
+    assert wait_for(
+        lambda: (
+            access.exists()
+            and "X-Test" not in access.read_text()
+            and "/environ" in access.read_text()
+        )
+    )
     line = [l for l in access.read_text().splitlines() if "/environ" in l][0]
-    assert line == '127.0.0.1 "GET /environ?k=v HTTP/1.1" 200 %s hello application/json /environ k=v' \
+    assert (
+        line
+        == '127.0.0.1 "GET /environ?k=v HTTP/1.1" 200 %s hello application/json /environ k=v'
         % line.split()[5]
+    )
     assert int(line.split()[5]) > 100
     assert "pre GET /environ" in hooks.read_text()
     assert "post /environ /environ 200 OK" in hooks.read_text()
@@ -952,12 +1057,17 @@ def test_access_log_and_request_hooks(gunicorn_server, tmp_path):
 
 def test_uvloop_worker(gunicorn_server):
     import uvloop  # noqa: F401  (the test extra installs it; fail loudly if missing)
-    server = gunicorn_server(APPS + ":coro_app", worker_class="async_app.worker.AiohttpUVLoopWorker")
+
+    server = gunicorn_server(
+        APPS + ":coro_app", worker_class="async_app.worker.AiohttpUVLoopWorker"
+    )
     assert get(server, "/")[::2] == (200, b"hello coro")
     results, seconds = fetch_many([server.url("/sleep?s=1")] * 200)
     assert results.count((200, "slept")) == 200 and seconds < 3.0
-    data = (b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
-            b"Connection: close\r\n\r\n3\r\nabc\r\n0\r\n\r\n")
+    data = (
+        b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+        b"Connection: close\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
+    )
     assert raw_exchange(server, data)[::2] == (200, b"3 abc")
 
 
@@ -981,7 +1091,7 @@ def test_repeated_sigterm_lets_an_exiting_worker_finish_its_sync_view(gunicorn_s
 
 
 def test_sigterm_during_a_keepalive_response_keeps_the_connection_for_the_next_request(
-    gunicorn_server
+    gunicorn_server,
 ):
     # Found by the soak's SIGHUP fault (docs/soak.md): a response whose head
     # already promised keep-alive when SIGTERM came was followed by an

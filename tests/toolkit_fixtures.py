@@ -1,4 +1,5 @@
 """Fixtures and helpers shared by the view-side toolkit's tests."""
+
 import asyncio
 import os
 import sqlite3
@@ -56,12 +57,19 @@ class ServerDatabase:
 def server_db(tmp_path_factory):
     """The test project's tables in a file that gunicorn workers open (migrated once)."""
     path = str(tmp_path_factory.mktemp("toolkit") / "db.sqlite3")
-    env = dict(os.environ, ASYNC_APP_TEST_DB=path, DJANGO_SETTINGS_MODULE="tests.django_project.settings")
+    env = dict(
+        os.environ, ASYNC_APP_TEST_DB=path, DJANGO_SETTINGS_MODULE="tests.django_project.settings"
+    )
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [ROOT, env.get("PYTHONPATH")]))
     subprocess.check_call(
-        [sys.executable, "-c", "import async_app, django; django.setup(); "
-         "from django.core.management import call_command; call_command('migrate', verbosity=0)"],
-        cwd=ROOT, env=env,
+        [
+            sys.executable,
+            "-c",
+            "import async_app, django; django.setup(); "
+            "from django.core.management import call_command; call_command('migrate', verbosity=0)",
+        ],
+        cwd=ROOT,
+        env=env,
     )
     return ServerDatabase(path)
 
@@ -74,6 +82,8 @@ def toolkit_server(gunicorn_server, server_db):  # noqa: F811
         env = {"ASYNC_APP_TEST_DB": server_db.path, "DJANGO_SETTINGS_MODULE": settings_module}
         env.update(gunicorn_settings.pop("env", {}))
         gunicorn_settings.setdefault("startup_path", "/async/hello/")
-        return gunicorn_server("tests.django_project.toolkit_wsgi:application", env=env, **gunicorn_settings)
+        return gunicorn_server(
+            "tests.django_project.toolkit_wsgi:application", env=env, **gunicorn_settings
+        )
 
     return start

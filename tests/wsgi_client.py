@@ -5,6 +5,7 @@ application is awaited on an event loop running in its own thread (with the
 real thread pools), exactly as a server would drive them. Each client keeps
 its own cookie jar.
 """
+
 import asyncio
 import io
 import threading
@@ -65,7 +66,9 @@ class BaseWSGIClient:
         if content_type:
             environ["CONTENT_TYPE"] = content_type
         if self.cookies:
-            environ["HTTP_COOKIE"] = "; ".join("%s=%s" % (k, m.value) for k, m in self.cookies.items())
+            environ["HTTP_COOKIE"] = "; ".join(
+                "%s=%s" % (k, m.value) for k, m in self.cookies.items()
+            )
         for name, value in (headers or {}).items():
             environ["HTTP_" + name.upper().replace("-", "_")] = value
         return environ

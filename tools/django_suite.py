@@ -13,6 +13,7 @@ loop, sync code inline), instead of Django's own sync pipeline. With
 while the chain below is awaited), so Django's middleware and client suites
 run through that bridge.
 """
+
 import os
 import runpy
 import sys

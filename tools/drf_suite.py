@@ -19,6 +19,7 @@ completion on a private loop (inline) when a test calls a view directly.
 Needs pytest < 8 (DRF 3.11's tests use nose-style ``setup``) and
 pytest-django 3.x (4.x expects Django 2.2's ``TestCase.databases``).
 """
+
 import asyncio
 import os
 import sys
@@ -95,7 +96,9 @@ def main(argv):
         with open(ini, "w") as f:
             f.write("[pytest]\naddopts = --tb=short -ra\n")
     plugin = AsyncAppPlugin(coroutine_dispatch)
-    status = pytest.main(["-p", "no:cacheprovider", "--rootdir", source_dir, "tests"] + args, plugins=[plugin])
+    status = pytest.main(
+        ["-p", "no:cacheprovider", "--rootdir", source_dir, "tests"] + args, plugins=[plugin]
+    )
     if status == 0 and plugin.requests == 0:
         print("async_app: no request went through AsyncClientHandler")
         status = 1

@@ -9,6 +9,7 @@ the whole surface with the Django version each name comes from.
 Set ``ASYNC_APP_DJANGO5_API=0`` in the environment (read when ``async_app``
 is first imported) for none of it.
 """
+
 import importlib
 import os
 
@@ -76,4 +77,6 @@ def apply():
     if not enabled():
         return
     for django_module, backport, func_name in HOOKS:
-        when_imported(django_module, "django5-%s.%s" % (backport, func_name), _hook(backport, func_name))
+        when_imported(
+            django_module, "django5-%s.%s" % (backport, func_name), _hook(backport, func_name)
+        )

@@ -3,6 +3,7 @@
 Each awaits Django 1.11's sync function or method run in the view pool, so
 custom backends, user models and signals behave as in sync code.
 """
+
 import functools
 
 from .coroutines import add_twins, run_in_pool
@@ -25,8 +26,12 @@ __all__ = [
 
 # Methods of users (PermissionsMixin, AnonymousUser) and of backends with a-twins.
 PERMISSION_TWINS = (
-    "get_user_permissions", "get_group_permissions", "get_all_permissions",
-    "has_perm", "has_perms", "has_module_perms",
+    "get_user_permissions",
+    "get_group_permissions",
+    "get_all_permissions",
+    "has_perm",
+    "has_perms",
+    "has_module_perms",
 )
 BACKEND_TWINS = ("authenticate", "get_user", "configure_user") + PERMISSION_TWINS
 

@@ -5,6 +5,7 @@
 that both ``asyncio.iscoroutinefunction`` and, on 3.12+,
 ``inspect.iscoroutinefunction`` report it as a coroutine function.
 """
+
 import asyncio
 import functools
 import inspect
@@ -12,13 +13,22 @@ import types
 
 from ..db import database_sync_to_async
 
-__all__ = ["ASYNCIO_MARK", "INSPECT_MARK", "async_twin", "iscoroutinefunction", "markcoroutinefunction", "run_in_pool"]
+__all__ = [
+    "ASYNCIO_MARK",
+    "INSPECT_MARK",
+    "async_twin",
+    "iscoroutinefunction",
+    "markcoroutinefunction",
+    "run_in_pool",
+]
 
 _FUNCTION = types.FunctionType
 _CO_COROUTINE = inspect.CO_COROUTINE
 # The markers asyncio.iscoroutinefunction() (and, 3.12+, inspect's) look for.
 ASYNCIO_MARK = getattr(asyncio.coroutines, "_is_coroutine", None)
-INSPECT_MARK = getattr(inspect, "_is_coroutine_mark", getattr(inspect, "_is_coroutine_marker", None))
+INSPECT_MARK = getattr(
+    inspect, "_is_coroutine_mark", getattr(inspect, "_is_coroutine_marker", None)
+)
 
 
 def iscoroutinefunction(func):

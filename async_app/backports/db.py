@@ -3,6 +3,7 @@
 The exception async_app's database guard raises (:mod:`async_app.db`), under
 the name Django 3.0+ gives it, and the ``async_unsafe`` decorator.
 """
+
 import asyncio
 import functools
 import os
@@ -26,8 +27,11 @@ _DEFAULT_MESSAGE = "You cannot call this from an async context - use a thread or
 
 def check_async_unsafe(message=_DEFAULT_MESSAGE):
     """Raise ``SynchronousOnlyOperation(message)`` when called from coroutine code on the loop."""
-    if (asyncio._get_running_loop() is not None and not in_sync_code()
-            and not os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")):
+    if (
+        asyncio._get_running_loop() is not None
+        and not in_sync_code()
+        and not os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    ):
         raise SynchronousOnlyOperation(message)
 
 

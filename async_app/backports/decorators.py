@@ -23,6 +23,7 @@ decorator's exact semantics, in one of five ways:
 ``method_decorator`` of an ``async def`` method marks the result as a
 coroutine function and hands the decorators an ``async def`` bound method.
 """
+
 import asyncio
 import contextvars
 import functools
@@ -145,8 +146,11 @@ def install_http(http):
     if getattr(http.require_http_methods, "_async_app_backport", False):
         return
     _patch(http, "require_http_methods", _factory(http.require_http_methods, guard))
-    for name, methods in (("require_GET", ["GET"]), ("require_POST", ["POST"]),
-                          ("require_safe", ["GET", "HEAD"])):
+    for name, methods in (
+        ("require_GET", ["GET"]),
+        ("require_POST", ["POST"]),
+        ("require_safe", ["GET", "HEAD"]),
+    ):
         decorator = http.require_http_methods(methods)
         decorator.__doc__ = getattr(http, name).__doc__
         decorator._async_app_backport = True
@@ -196,8 +200,9 @@ def _redirect_to_login(request, login_url, redirect_field_name):
     resolved_login_url = resolve_url(login_url or settings.LOGIN_URL)
     login_scheme, login_netloc = urlparse(resolved_login_url)[:2]
     current_scheme, current_netloc = urlparse(path)[:2]
-    if ((not login_scheme or login_scheme == current_scheme)
-            and (not login_netloc or login_netloc == current_netloc)):
+    if (not login_scheme or login_scheme == current_scheme) and (
+        not login_netloc or login_netloc == current_netloc
+    ):
         path = request.get_full_path()
     return redirect_to_login(path, resolved_login_url, redirect_field_name)
 
@@ -226,7 +231,9 @@ def install_auth_decorators(decorators):
     sync_user_passes_test = decorators.user_passes_test
 
     @functools.wraps(sync_user_passes_test)
-    def user_passes_test(test_func, login_url=None, redirect_field_name=decorators.REDIRECT_FIELD_NAME):
+    def user_passes_test(
+        test_func, login_url=None, redirect_field_name=decorators.REDIRECT_FIELD_NAME
+    ):
         is_async_test = iscoroutinefunction(test_func)
         sync_decorator = sync_user_passes_test(
             _sync_test(test_func) if is_async_test else test_func, login_url, redirect_field_name
@@ -255,6 +262,7 @@ def install_auth_decorators(decorators):
 
 # --------------------------------------------------------------------------
 # django.utils.decorators
+
 
 def _make_middleware_decorator(sync_make):
     @functools.wraps(sync_make)
@@ -288,6 +296,7 @@ def _make_middleware_decorator(sync_make):
                         if hasattr(middleware, "process_template_response"):
                             response = middleware.process_template_response(request, response)
                         if hasattr(middleware, "process_response"):
+
                             def callback(response):
                                 return middleware.process_response(request, response)
 
@@ -323,6 +332,7 @@ def _async_method_wrapper(decorator, method):
     # Copy the attributes each decorator adds to the function it decorates
     # (Django 5.2's _update_method_wrapper).
     for dec in decorators:
+
         def dummy(*args, **kwargs):
             pass
 
@@ -355,6 +365,11 @@ def _method_decorator(sync_method_decorator):
 
 def install_method_decorator(utils_decorators):
     """Async-aware ``method_decorator`` and ``make_middleware_decorator`` (Django 5.0)."""
-    _patch(utils_decorators, "method_decorator", _method_decorator(utils_decorators.method_decorator))
-    _patch(utils_decorators, "make_middleware_decorator",
-           _make_middleware_decorator(utils_decorators.make_middleware_decorator))
+    _patch(
+        utils_decorators, "method_decorator", _method_decorator(utils_decorators.method_decorator)
+    )
+    _patch(
+        utils_decorators,
+        "make_middleware_decorator",
+        _make_middleware_decorator(utils_decorators.make_middleware_decorator),
+    )

@@ -17,6 +17,7 @@ A chain whose middleware are all sync-capable (every middleware of Django
 Sync code below an adapted middleware runs on the request's thread (Django's
 thread-sensitive mode); so does sync code the adapted coroutines await.
 """
+
 import functools
 import logging
 
@@ -124,8 +125,11 @@ def _load_middleware_5(self, import_string, convert_exception_to_response, excep
             middleware_is_async = middleware_can_async
         try:
             adapted_handler = adapt_method_mode(
-                middleware_is_async, handler, handler_is_async,
-                debug=settings.DEBUG, name="middleware %s" % middleware_path,
+                middleware_is_async,
+                handler,
+                handler_is_async,
+                debug=settings.DEBUG,
+                name="middleware %s" % middleware_path,
             )
             mw_instance = middleware(adapted_handler)
         except exceptions.MiddlewareNotUsed as exc:
@@ -137,7 +141,9 @@ def _load_middleware_5(self, import_string, convert_exception_to_response, excep
             continue
         handler = adapted_handler
         if mw_instance is None:
-            raise exceptions.ImproperlyConfigured("Middleware factory %s returned None." % middleware_path)
+            raise exceptions.ImproperlyConfigured(
+                "Middleware factory %s returned None." % middleware_path
+            )
         if hasattr(mw_instance, "process_view"):
             self._view_middleware.insert(0, adapt_method_mode(False, mw_instance.process_view))
         if hasattr(mw_instance, "process_template_response"):
@@ -145,7 +151,9 @@ def _load_middleware_5(self, import_string, convert_exception_to_response, excep
                 adapt_method_mode(False, mw_instance.process_template_response)
             )
         if hasattr(mw_instance, "process_exception"):
-            self._exception_middleware.append(adapt_method_mode(False, mw_instance.process_exception))
+            self._exception_middleware.append(
+                adapt_method_mode(False, mw_instance.process_exception)
+            )
         if middleware_is_async:
             handler = convert_exception_to_response_async(mw_instance)
         else:

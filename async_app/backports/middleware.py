@@ -6,6 +6,7 @@ marks itself as a coroutine function and its ``__call__`` returns
 view pool and ``get_response`` is awaited, as in Django 3.1+. Built with a
 sync ``get_response`` (or none, Django 1.11's old-style use) nothing changes.
 """
+
 from .coroutines import ASYNCIO_MARK, INSPECT_MARK, iscoroutinefunction, run_in_pool
 
 __all__ = [

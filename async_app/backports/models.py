@@ -6,6 +6,7 @@ factory functions; those are wrapped so every class they build gets the
 twins of the methods it has (``aremove``/``aclear`` only where
 ``remove``/``clear`` exist, i.e. nullable foreign keys).
 """
+
 import functools
 
 from .coroutines import add_twins
@@ -17,7 +18,15 @@ __all__ = [
     "install_related_managers",
 ]
 
-RELATED_MANAGER_TWINS = ("add", "remove", "clear", "set", "create", "get_or_create", "update_or_create")
+RELATED_MANAGER_TWINS = (
+    "add",
+    "remove",
+    "clear",
+    "set",
+    "create",
+    "get_or_create",
+    "update_or_create",
+)
 
 
 def install_model(base):

@@ -4,15 +4,28 @@ Django 4.1's API: each ``a<name>()`` awaits ``<name>()`` run in the view pool
 (:func:`async_app.db.database_sync_to_async`). Managers get them as Django's
 manager methods do: proxies to ``get_queryset()``.
 """
+
 from .coroutines import add_twins, run_in_pool
 
 __all__ = ["QUERYSET_TWINS", "install_manager", "install_queryset"]
 
 # QuerySet methods whose a-twin is a plain "run it in the pool".
 QUERYSET_TWINS = (
-    "aggregate", "count", "get", "create", "bulk_create", "get_or_create",
-    "update_or_create", "earliest", "latest", "first", "last", "in_bulk", "delete",
-    "update", "exists",
+    "aggregate",
+    "count",
+    "get",
+    "create",
+    "bulk_create",
+    "get_or_create",
+    "update_or_create",
+    "earliest",
+    "latest",
+    "first",
+    "last",
+    "in_bulk",
+    "delete",
+    "update",
+    "exists",
 )
 # ... and the ones written out below.
 _OWN = ("aiterator", "acontains", "abulk_update", "aexplain")
@@ -104,7 +117,7 @@ def _bulk_update(queryset, objs, fields, batch_size=None):
     target = queryset.using(queryset.db)
     with transaction.atomic(using=queryset.db, savepoint=False):
         for start in range(0, len(objs), batch_size):
-            batch_objs = objs[start:start + batch_size]
+            batch_objs = objs[start : start + batch_size]
             update_kwargs = {}
             for field in fields:
                 when_statements = []
@@ -117,7 +130,9 @@ def _bulk_update(queryset, objs, fields, batch_size=None):
                 if requires_casting:
                     case_statement = Cast(case_statement, output_field=field)
                 update_kwargs[field.attname] = case_statement
-            rows_updated += target.filter(pk__in=[obj.pk for obj in batch_objs]).update(**update_kwargs)
+            rows_updated += target.filter(pk__in=[obj.pk for obj in batch_objs]).update(
+                **update_kwargs
+            )
     return rows_updated
 
 
@@ -129,8 +144,11 @@ async def abulk_update(self, objs, fields, batch_size=None):
 # Django 2.1's QuerySet.explain() per backend: prefix, formats, options.
 _EXPLAIN = {
     "sqlite": ("EXPLAIN QUERY PLAN", set(), set()),
-    "postgresql": ("EXPLAIN", {"TEXT", "XML", "JSON", "YAML"},
-                   {"ANALYZE", "BUFFERS", "COSTS", "SETTINGS", "SUMMARY", "TIMING", "VERBOSE", "WAL"}),
+    "postgresql": (
+        "EXPLAIN",
+        {"TEXT", "XML", "JSON", "YAML"},
+        {"ANALYZE", "BUFFERS", "COSTS", "SETTINGS", "SUMMARY", "TIMING", "VERBOSE", "WAL"},
+    ),
     "mysql": ("EXPLAIN", {"TRADITIONAL", "JSON", "TREE"}, set()),
 }
 
@@ -155,7 +173,9 @@ def _explain(queryset, format=None, **options):
     unknown = sorted(name for name in options if name.upper() not in known_options)
     if unknown:
         raise ValueError("Unknown options: %s" % ", ".join(unknown))
-    extra = ["%s %s" % (name.upper(), "true" if value else "false") for name, value in options.items()]
+    extra = [
+        "%s %s" % (name.upper(), "true" if value else "false") for name, value in options.items()
+    ]
     if format and connection.vendor == "postgresql":
         extra.append("FORMAT %s" % format.upper())
     if extra:
@@ -168,7 +188,8 @@ def _explain(queryset, format=None, **options):
         rows = cursor.fetchall()
     formatter = json.dumps if format and format.lower() == "json" else str
     return "\n".join(
-        " ".join(value if isinstance(value, str) else formatter(value) for value in row) for row in rows
+        " ".join(value if isinstance(value, str) else formatter(value) for value in row)
+        for row in rows
     )
 
 

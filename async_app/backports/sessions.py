@@ -3,15 +3,34 @@
 Each awaits the sync method run in the view pool, so every backend (and
 custom ones) works; ``aset(key, value)`` is ``session[key] = value``.
 """
+
 from .coroutines import add_twins, async_twin, run_in_pool
 
 __all__ = ["SESSION_TWINS", "install_cache_session", "install_session"]
 
 SESSION_TWINS = (
-    "get", "pop", "setdefault", "set_test_cookie", "test_cookie_worked", "delete_test_cookie",
-    "update", "has_key", "keys", "values", "items", "get_expiry_age", "get_expiry_date",
-    "set_expiry", "get_expire_at_browser_close", "flush", "cycle_key", "exists", "create",
-    "save", "delete", "load",
+    "get",
+    "pop",
+    "setdefault",
+    "set_test_cookie",
+    "test_cookie_worked",
+    "delete_test_cookie",
+    "update",
+    "has_key",
+    "keys",
+    "values",
+    "items",
+    "get_expiry_age",
+    "get_expiry_date",
+    "set_expiry",
+    "get_expire_at_browser_close",
+    "flush",
+    "cycle_key",
+    "exists",
+    "create",
+    "save",
+    "delete",
+    "load",
 )
 
 

@@ -1,4 +1,5 @@
 """``aget_object_or_404`` and ``aget_list_or_404`` in ``django.shortcuts`` (Django 5.0)."""
+
 from django.http import Http404
 
 __all__ = ["aget_list_or_404", "aget_object_or_404", "install_shortcuts"]

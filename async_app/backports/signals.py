@@ -8,6 +8,7 @@ receivers as Django 1.11 does and run the async ones, which 1.11 would have
 left as unawaited coroutines, after them with one ``async_to_sync`` call, as
 Django 5.0 does.
 """
+
 import asyncio
 import logging
 import types
@@ -138,8 +139,11 @@ def install_signal(dispatcher):
     async_send_robust = with_async_receivers(sync_send_robust, robust=True)
 
     def connect(self, receiver, sender=None, weak=True, dispatch_uid=None):
-        if (iscoroutinefunction(receiver) and "send" not in self.__dict__
-                and type(self).send is sync_send):  # a subclass's own send() stays its own
+        if (
+            iscoroutinefunction(receiver)
+            and "send" not in self.__dict__
+            and type(self).send is sync_send
+        ):  # a subclass's own send() stays its own
             # From now on this signal's send()/send_robust() also run async
             # receivers; until then they are Django 1.11's own, at its cost.
             self.send = types.MethodType(async_send, self)

@@ -14,6 +14,7 @@
   ``assertNoLogs`` (Python 3.10's unittest), which Django 5.2's tests use;
 * ``Client.asession()``, ``alogin()``, ``aforce_login()``, ``alogout()`` (Django 5.0).
 """
+
 import functools
 
 from .coroutines import add_twins, iscoroutinefunction, run_in_pool
@@ -194,8 +195,11 @@ def install_testcases(testcases):
     def __call__(self, result=None):
         name = getattr(self, "_testMethodName", None)
         method = getattr(self, name, None) if name else None
-        if (method is not None and not getattr(method, "__unittest_skip__", False)
-                and iscoroutinefunction(method)):
+        if (
+            method is not None
+            and not getattr(method, "__unittest_skip__", False)
+            and iscoroutinefunction(method)
+        ):
             setattr(self, name, _run_coroutine_test(method))
         return sync_call(self, result)
 

@@ -18,6 +18,7 @@ serves, each method where it belongs) does not raise, so urlconfs of
 existing projects keep loading; it warns (:class:`MixedHandlersWarning`)
 with Django's message instead.
 """
+
 import asyncio
 import warnings
 

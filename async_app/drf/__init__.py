@@ -27,6 +27,7 @@ What each module adds (see docs/drf.md):
 * :mod:`async_app.drf.serializers`: adrf's ``adata``, ``asave``, plus
   ``ais_valid``, on DRF's serializers.
 """
+
 import importlib
 import sys
 

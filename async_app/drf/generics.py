@@ -13,6 +13,7 @@ As in adrf, ``acreate``/``aupdate``/``adestroy`` call the async hooks
 ``await serializer.asave()`` and the instance's ``delete()`` in the pool),
 not the sync ``perform_*`` ones.
 """
+
 from rest_framework import mixins as drf_mixins
 from rest_framework.response import Response
 
@@ -59,7 +60,9 @@ class AsyncModelMixinMethods:
 
     async def aretrieve(self, request, *args, **kwargs):
         """DRF's ``retrieve`` (get_object, serialize) in one hop."""
-        return await _in_pool(drf_mixins.RetrieveModelMixin.retrieve, self, request, *args, **kwargs)
+        return await _in_pool(
+            drf_mixins.RetrieveModelMixin.retrieve, self, request, *args, **kwargs
+        )
 
     async def acreate(self, request, *args, **kwargs):
         """DRF's ``create`` with ``await self.perform_acreate(serializer)``."""
@@ -124,7 +127,9 @@ def _add_methods(cls, source, names):
 def patch(module):
     """Adapt ``rest_framework.generics`` or ``rest_framework.mixins``."""
     if module.__name__ == "rest_framework.generics":
-        names = [name for name in AsyncGenericAPIViewMethods.__dict__ if name.startswith(("a", "get_a"))]
+        names = [
+            name for name in AsyncGenericAPIViewMethods.__dict__ if name.startswith(("a", "get_a"))
+        ]
         _add_methods(module.GenericAPIView, AsyncGenericAPIViewMethods, names)
     elif module.__name__ == "rest_framework.mixins":
         for class_name, names in _MIXIN_METHODS.items():

@@ -9,6 +9,7 @@ query the database). ``asave`` is DRF's ``save()`` in one hop, unless the
 serializer defines its own ``acreate``/``aupdate``: then it checks what
 ``save()`` checks and awaits those, as adrf's does.
 """
+
 from ..db import database_sync_to_async
 
 __all__ = ["AsyncListSerializerMethods", "AsyncSerializerMethods", "patch"]
@@ -84,7 +85,10 @@ class AsyncListSerializerMethods:
 def _defines_async_save(serializer):
     """Whether ``serializer`` (a ListSerializer: its child) has its own acreate or aupdate."""
     cls = type(getattr(serializer, "child", serializer))
-    return cls.acreate is not AsyncSerializerMethods.acreate or cls.aupdate is not AsyncSerializerMethods.aupdate
+    return (
+        cls.acreate is not AsyncSerializerMethods.acreate
+        or cls.aupdate is not AsyncSerializerMethods.aupdate
+    )
 
 
 def patch(module):

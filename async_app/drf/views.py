@@ -25,6 +25,7 @@ looks for that at ``view.view_class``: DRF's ``api_view`` hides the function
 inside a sync handler, and a viewset's view has no ``view_class`` (its
 handlers are actions bound per request), so both are adapted here.
 """
+
 import asyncio
 import functools
 import inspect
@@ -144,7 +145,9 @@ def _handler_class(cls, actions):
 def _viewset_as_view(drf_as_view):
     def as_view(cls, actions=None, **initkwargs):
         view = drf_as_view(cls, actions, **initkwargs)
-        if any(is_coroutine_function(getattr(cls, action, None)) for action in view.actions.values()):
+        if any(
+            is_coroutine_function(getattr(cls, action, None)) for action in view.actions.values()
+        ):
             view.view_class = _handler_class(cls, view.actions)
         return view
 

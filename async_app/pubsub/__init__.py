@@ -36,6 +36,7 @@ back-off, logged on the ``async_app.pubsub`` logger, and reported to
 subscribers as a gap. Sync code publishes with
 ``async_app.async_to_sync(pubsub.publish)(channel, message)``.
 """
+
 import asyncio
 import collections
 import importlib
@@ -299,14 +300,17 @@ class Broker:
         try:
             module_name = _BACKENDS[scheme]
         except KeyError:
-            raise ValueError("pub/sub URL %r: unknown scheme %r (memory, postgres, redis)"
-                             % (self.url, scheme)) from None
+            raise ValueError(
+                "pub/sub URL %r: unknown scheme %r (memory, postgres, redis)" % (self.url, scheme)
+            ) from None
         try:
             self.backend_class = importlib.import_module(module_name).Backend
         except ImportError as exc:
             extra = "redis" if "redis" in module_name else "postgres"
-            raise ImportError("the %s pub/sub backend needs %s: pip install async_app[%s]"
-                              % (scheme, exc.name, extra)) from exc
+            raise ImportError(
+                "the %s pub/sub backend needs %s: pip install async_app[%s]"
+                % (scheme, exc.name, extra)
+            ) from exc
         self._hubs = {}
         self._lock = threading.Lock()
 
@@ -335,8 +339,10 @@ class Broker:
         payload = json.dumps(message, separators=(",", ":"), sort_keys=True)
         size = len(payload.encode("utf-8"))
         if size > MAX_MESSAGE_BYTES:
-            raise MessageTooLarge("a %d-byte message on %r exceeds MAX_MESSAGE_BYTES (%d)"
-                                  % (size, channel, MAX_MESSAGE_BYTES))
+            raise MessageTooLarge(
+                "a %d-byte message on %r exceeds MAX_MESSAGE_BYTES (%d)"
+                % (size, channel, MAX_MESSAGE_BYTES)
+            )
         await self.hub(asyncio.get_event_loop()).backend.publish(channel, payload)
 
     async def close(self):
@@ -350,8 +356,9 @@ class Broker:
 
 def _check_channel(channel):
     if not isinstance(channel, str) or not _CHANNEL_NAME.match(channel):
-        raise ValueError("channel names are 1-63 characters of A-Z a-z 0-9 _ . : -, not %r"
-                         % (channel,))
+        raise ValueError(
+            "channel names are 1-63 characters of A-Z a-z 0-9 _ . : -, not %r" % (channel,)
+        )
 
 
 _default = {"broker": None}

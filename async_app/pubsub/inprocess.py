@@ -4,6 +4,7 @@ A message reaches the subscribers of every event loop of this process (the
 worker's loop, a test's private loops), and nothing outside it: with several
 gunicorn workers each hears only what it published itself.
 """
+
 import asyncio
 
 __all__ = ["Backend"]

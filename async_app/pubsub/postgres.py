@@ -15,6 +15,7 @@ listening connection is lost (server restart, network) the task reconnects
 with back-off from 0.1 s to 2 s, ``LISTEN``s again, logs both events and
 reports a gap to the subscribers.
 """
+
 import asyncio
 import collections
 import logging
@@ -31,8 +32,13 @@ logger = logging.getLogger("async_app.pubsub")
 RECONNECT_MIN = 0.1
 RECONNECT_MAX = 2.0
 # Unless the URL says otherwise: notice a silently dead server within ~20 s.
-DEFAULT_OPTIONS = {"connect_timeout": "5", "keepalives": "1", "keepalives_idle": "10",
-                   "keepalives_interval": "3", "keepalives_count": "3"}
+DEFAULT_OPTIONS = {
+    "connect_timeout": "5",
+    "keepalives": "1",
+    "keepalives_idle": "10",
+    "keepalives_interval": "3",
+    "keepalives_count": "3",
+}
 
 
 def _set_done(future):
@@ -46,8 +52,11 @@ def describe(url):
         options = psycopg2.extensions.parse_dsn(url)
     except psycopg2.Error:
         return "PostgreSQL"
-    return "%s:%s/%s" % (options.get("host", "localhost"), options.get("port", "5432"),
-                         options.get("dbname", ""))
+    return "%s:%s/%s" % (
+        options.get("host", "localhost"),
+        options.get("port", "5432"),
+        options.get("dbname", ""),
+    )
 
 
 class AsyncConnection:
@@ -179,7 +188,10 @@ class Backend:
                     logger.warning(
                         "pub/sub: reconnected to PostgreSQL at %s after %.1f s; "
                         "listening on %d channel(s) again (messages sent meanwhile are lost)",
-                        self.where, loop.time() - down_since, len(channels))
+                        self.where,
+                        loop.time() - down_since,
+                        len(channels),
+                    )
                     self.hub.interrupted("reconnect")
                 down_since = None
                 delay = RECONNECT_MIN
@@ -195,7 +207,9 @@ class Backend:
                     logger.warning(
                         "pub/sub: %s PostgreSQL at %s (%s); reconnecting",
                         "lost the connection to" if self._state == "up" else "cannot connect to",
-                        self.where, str(exc).strip().splitlines()[0] if str(exc).strip() else exc)
+                        self.where,
+                        str(exc).strip().splitlines()[0] if str(exc).strip() else exc,
+                    )
                 self._state = "down"
                 self._answer_requests()
                 await asyncio.sleep(delay)
@@ -222,8 +236,7 @@ class Backend:
             fd = conn.conn.fileno()
             loop.add_reader(fd, _set_done, readable)
             try:
-                await asyncio.wait([readable, self._wakeup],
-                                   return_when=asyncio.FIRST_COMPLETED)
+                await asyncio.wait([readable, self._wakeup], return_when=asyncio.FIRST_COMPLETED)
             finally:
                 loop.remove_reader(fd)
             if readable.done():
@@ -252,8 +265,10 @@ class Backend:
                         self._publisher.close()
                         self._publisher = None
                     if attempt == 2:
-                        raise PublishError("cannot publish on %r through PostgreSQL at %s: %s"
-                                           % (channel, self.where, exc)) from exc
+                        raise PublishError(
+                            "cannot publish on %r through PostgreSQL at %s: %s"
+                            % (channel, self.where, exc)
+                        ) from exc
 
     async def close(self):
         """Stop listening and close both connections."""

@@ -7,6 +7,7 @@ can reconnect and resubscribe silently; here its retries are off so that the
 task notices a lost connection, logs it, reconnects with back-off from 0.1 s
 to 2 s, subscribes again, logs that, and reports a gap to the subscribers.
 """
+
 import asyncio
 import logging
 from urllib.parse import urlsplit
@@ -38,8 +39,12 @@ def describe(url):
 
 def _client(url):
     return aioredis.Redis.from_url(
-        url, decode_responses=True, retry=Retry(NoBackoff(), 0),
-        socket_connect_timeout=5, socket_keepalive=True)
+        url,
+        decode_responses=True,
+        retry=Retry(NoBackoff(), 0),
+        socket_connect_timeout=5,
+        socket_keepalive=True,
+    )
 
 
 class Backend:
@@ -111,7 +116,10 @@ class Backend:
                     logger.warning(
                         "pub/sub: reconnected to Redis at %s after %.1f s; "
                         "subscribed to %d channel(s) again (messages sent meanwhile are lost)",
-                        self.where, loop.time() - down_since, len(channels))
+                        self.where,
+                        loop.time() - down_since,
+                        len(channels),
+                    )
                     self.hub.interrupted("reconnect")
                 down_since = None
                 delay = RECONNECT_MIN
@@ -135,7 +143,9 @@ class Backend:
                     logger.warning(
                         "pub/sub: %s Redis at %s (%s); reconnecting",
                         "lost the connection to" if self._state == "up" else "cannot connect to",
-                        self.where, exc)
+                        self.where,
+                        exc,
+                    )
                 self._state = "down"
                 if not self._started.done():
                     self._started.set_result(None)
@@ -166,8 +176,9 @@ class Backend:
                 return
             except (RedisError, OSError) as exc:
                 if attempt == 2:
-                    raise PublishError("cannot publish on %r through Redis at %s: %s"
-                                       % (channel, self.where, exc)) from exc
+                    raise PublishError(
+                        "cannot publish on %r through Redis at %s: %s" % (channel, self.where, exc)
+                    ) from exc
 
     async def close(self):
         """Stop listening and close the connections."""

@@ -8,6 +8,7 @@ task running it, so a client that goes away cancels it, answers the requests
 the parser refused the way gunicorn does, and gives its
 ``worker_connections`` slot back when it closes.
 """
+
 from aiohttp import http_exceptions, http_parser, web, web_protocol, web_server
 from aiohttp.streams import EMPTY_PAYLOAD
 from gunicorn import SERVER
@@ -24,8 +25,11 @@ __all__ = ["Connection", "ConnectionFactory", "parser_limits"]
 # chunk extensions (RFC 9112 7.1.1 allows BWS). Such a request is
 # parsed again by aiohttp's pure-Python parser, which the connection then
 # keeps.
-RETRIED_REFUSALS = ("Invalid method encountered", "Data after `Connection: close`",
-                    "Invalid character in chunk extension")
+RETRIED_REFUSALS = (
+    "Invalid method encountered",
+    "Data after `Connection: close`",
+    "Invalid character in chunk extension",
+)
 # The most bytes kept for that second parse (a request head and a small body).
 MAX_REPLAY = 64 * 1024
 # The end of a client's bytes this soon after its last request is a
@@ -64,8 +68,9 @@ class Connection(web_protocol.RequestHandler):
     def __init__(self, worker, manager, **kwargs):
         super().__init__(manager, **kwargs)
         self.worker = worker
-        self.parser_limits = {k: kwargs[k] for k in ("max_line_size", "max_field_size",
-                                                     "max_headers") if k in kwargs}
+        self.parser_limits = {
+            k: kwargs[k] for k in ("max_line_size", "max_field_size", "max_headers") if k in kwargs
+        }
         self._replay = b""  # what arrived since the connection was idle
         self._lenient = False  # on aiohttp's pure-Python parser
         # Bytes of a request head arrived, the head is not complete yet
@@ -120,8 +125,7 @@ class Connection(web_protocol.RequestHandler):
         """
         if self._force_close or self._close or self.transport is None:
             return False
-        if (self.app_task is not None
-                and self._loop.time() - self.parsed_at > HALF_CLOSE_WINDOW):
+        if self.app_task is not None and self._loop.time() - self.parsed_at > HALF_CLOSE_WINDOW:
             return False
         messages = self._messages
         # aiohttp waits for a request with a _waiter; without one, it is
@@ -131,8 +135,7 @@ class Connection(web_protocol.RequestHandler):
             return False
         payload = self.last_payload
         if payload is not None and not payload.is_eof():
-            self.fail_body(payload, RequestError(400, "Bad Request",
-                                                 "Incomplete request body"))
+            self.fail_body(payload, RequestError(400, "Bad Request", "Incomplete request body"))
         if messages:
             message, payload = messages[-1]
             if hasattr(message, "should_close"):
@@ -168,8 +171,9 @@ class Connection(web_protocol.RequestHandler):
             return
         replay = self._replay + data if len(self._replay) + len(data) <= MAX_REPLAY else b""
         head_end = replay.find(b"\r\n\r\n")
-        if head_end > 0 and (replay.find(b"\r\n ", 0, head_end) >= 0
-                             or replay.find(b"\r\n\t", 0, head_end) >= 0):
+        if head_end > 0 and (
+            replay.find(b"\r\n ", 0, head_end) >= 0 or replay.find(b"\r\n\t", 0, head_end) >= 0
+        ):
             # Obsolete line folding (RFC 9112 5.2), which aiohttp 3.8 joins.
             return self._refuse(http_exceptions.BadHttpMessage("Obsolete line folding"))
         self._feed(data, replay if self.framing is None else None)
@@ -178,15 +182,23 @@ class Connection(web_protocol.RequestHandler):
         self.head_started = not queued
         if not queued:
             self._replay = replay  # a request head still arriving
-        elif (len(queued) == 1 and replay and isinstance(queued[0][0], web_protocol._ErrInfo)
-                and any(text in str(queued[0][0].exc) for text in RETRIED_REFUSALS)):
+        elif (
+            len(queued) == 1
+            and replay
+            and isinstance(queued[0][0], web_protocol._ErrInfo)
+            and any(text in str(queued[0][0].exc) for text in RETRIED_REFUSALS)
+        ):
             self._parse_leniently(replay)
 
     def _feed(self, data, stream=None):
         """Parse ``data``, following its framing (``stream``: the bytes since idle)."""
         framing = self.framing
-        if framing is LOST or self._force_close or self._close or (
-                self._payload_parser is not None):  # a WebSocket's frames
+        if (
+            framing is LOST
+            or self._force_close
+            or self._close
+            or (self._payload_parser is not None)
+        ):  # a WebSocket's frames
             return self._parse(data)
         if framing is None and stream is None:
             framing = self.framing = Framing(self)  # at a request's start
@@ -201,9 +213,14 @@ class Connection(web_protocol.RequestHandler):
         if framing is None:
             # Idle, the bytes since then begin a request: one complete head
             # without a body (a GET) leaves nothing to follow.
-            if (len(new) == 1 and new[0][1] is EMPTY_PAYLOAD and stream
-                    and stream.endswith(b"\r\n\r\n") and stream.find(b"\r\n\r\n") == len(stream) - 4
-                    and not getattr(new[0][0], "upgrade", True)):
+            if (
+                len(new) == 1
+                and new[0][1] is EMPTY_PAYLOAD
+                and stream
+                and stream.endswith(b"\r\n\r\n")
+                and stream.find(b"\r\n\r\n") == len(stream) - 4
+                and not getattr(new[0][0], "upgrade", True)
+            ):
                 return
             framing = self.framing = Framing(self)
             data, offset = stream, 0
@@ -221,8 +238,9 @@ class Connection(web_protocol.RequestHandler):
 
     def _refuse(self, exc):
         # Queue the refusal as aiohttp does for its parser's errors (handle_error answers).
-        self._messages.append((web_protocol._ErrInfo(status=400, exc=exc, message=exc.message),
-                               EMPTY_PAYLOAD))
+        self._messages.append(
+            (web_protocol._ErrInfo(status=400, exc=exc, message=exc.message), EMPTY_PAYLOAD)
+        )
         waiter = self._waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
@@ -230,8 +248,13 @@ class Connection(web_protocol.RequestHandler):
     def _parse_leniently(self, data):
         attr = "_parser" if hasattr(self, "_parser") else "_request_parser"  # aiohttp 3.9+, 3.8
         parser = http_parser.HttpRequestParserPy(
-            self, self._loop, 2 ** 16, payload_exception=web_protocol.RequestPayloadError,
-            auto_decompress=False, **self.parser_limits)
+            self,
+            self._loop,
+            2**16,
+            payload_exception=web_protocol.RequestPayloadError,
+            auto_decompress=False,
+            **self.parser_limits,
+        )
         messages = []
         pos = 0
         # Line by line, so the requests before a refusal are kept.
@@ -271,9 +294,12 @@ class Connection(web_protocol.RequestHandler):
         status, reason = parse_error_status(exc)
         ip = self.peer_addr[0] if isinstance(self.peer_addr, tuple) else self.peer_addr
         self.worker.log.warning("Invalid request from ip=%s: %s", ip, message or exc)
-        resp = web.Response(status=status, reason=reason,
-                            text="%s\n" % (message or reason),
-                            headers={"Connection": "close", "Server": SERVER})
+        resp = web.Response(
+            status=status,
+            reason=reason,
+            text="%s\n" % (message or reason),
+            headers={"Connection": "close", "Server": SERVER},
+        )
         resp.force_close()
         return resp
 

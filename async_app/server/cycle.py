@@ -22,6 +22,7 @@ How an application runs (the seam of docs/pipeline.md):
   the view accepted it, the application's response is not written
   (docs/websockets.md).
 """
+
 import asyncio
 import functools
 import inspect
@@ -45,8 +46,9 @@ def is_coroutine_app(app):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         for func in (app, getattr(app, "__call__", None)):
-            if func is not None and (inspect.iscoroutinefunction(func)
-                                     or asyncio.iscoroutinefunction(func)):
+            if func is not None and (
+                inspect.iscoroutinefunction(func) or asyncio.iscoroutinefunction(func)
+            ):
                 return True
     return False
 
@@ -144,8 +146,12 @@ class RequestCycle:
         conn = self.conn
         conn.busy = True
         started = datetime.now() if settings.access_log else None
-        keep_alive = (worker.alive and settings.keepalive and request.keep_alive
-                      and "Upgrade" not in request.headers)
+        keep_alive = (
+            worker.alive
+            and settings.keepalive
+            and request.keep_alive
+            and "Upgrade" not in request.headers
+        )
         resp = Response(request, keep_alive, loop, worker)
         environ = None
         req = None
@@ -159,13 +165,18 @@ class RequestCycle:
                     if settings.pre_request is not None:
                         settings.pre_request(worker, req)
                     hooked = True
-                body, length = await read_body(request, settings.max_body_size,
-                                               settings.body_spool_size, expect,
-                                               settings.body_timeout)
+                body, length = await read_body(
+                    request,
+                    settings.max_body_size,
+                    settings.body_spool_size,
+                    expect,
+                    settings.body_timeout,
+                )
                 if is_upgrade(request):
                     if not settings.websocket_slots.take():
-                        raise RequestError(503, "Service Unavailable",
-                                           "Too many WebSockets open on this worker")
+                        raise RequestError(
+                            503, "Service Unavailable", "Too many WebSockets open on this worker"
+                        )
                     slots = settings.websocket_slots
                     self.upgrade = environ[ENVIRON_KEY] = WebSocketUpgrade(request)
             except RequestError as exc:
@@ -199,8 +210,9 @@ class RequestCycle:
             if isinstance(exc, (ConnectionError, asyncio.IncompleteReadError)):
                 self.log.debug("Client went away: %r", exc)
             else:
-                self.log.exception("Error handling request %s",
-                                   environ["RAW_URI"] if environ else request.raw_path)
+                self.log.exception(
+                    "Error handling request %s", environ["RAW_URI"] if environ else request.raw_path
+                )
             if resp.headers_sent or conn.transport is None:
                 # A started response cannot become an error page: cut it short.
                 conn.force_close()
@@ -226,9 +238,11 @@ class RequestCycle:
                 body.close()
             if started is not None and resp.status is not None:
                 if environ is None:
-                    environ = {"REQUEST_METHOD": request.method,
-                               "RAW_URI": request.raw_path,
-                               "SERVER_PROTOCOL": "HTTP/%d.%d" % tuple(request.version)}
+                    environ = {
+                        "REQUEST_METHOD": request.method,
+                        "RAW_URI": request.raw_path,
+                        "SERVER_PROTOCOL": "HTTP/%d.%d" % tuple(request.version),
+                    }
                 self.log.access(resp, req or (), environ, datetime.now() - started)
             if hooked and settings.post_request is not None:
                 try:
@@ -246,8 +260,12 @@ class RequestCycle:
         started = datetime.now() if settings.access_log else None
         resp = Response(request, False, self.loop, settings.worker)
         self.log.debug("Shedding load: %s %s", request.method, request.raw_path)
-        await resp.send_error(503, "Service Unavailable", "Too many requests in flight",
-                              headers=[("Retry-After", "1")])
+        await resp.send_error(
+            503,
+            "Service Unavailable",
+            "Too many requests in flight",
+            headers=[("Retry-After", "1")],
+        )
         if started is not None:
             # An access-log line like any other answer's (gunicorn logs every one).
             try:
@@ -255,8 +273,11 @@ class RequestCycle:
             except RequestError:
                 environ, req = None, None
             if environ is None:
-                environ = {"REQUEST_METHOD": request.method, "RAW_URI": request.raw_path,
-                           "SERVER_PROTOCOL": "HTTP/%d.%d" % tuple(request.version)}
+                environ = {
+                    "REQUEST_METHOD": request.method,
+                    "RAW_URI": request.raw_path,
+                    "SERVER_PROTOCOL": "HTTP/%d.%d" % tuple(request.version),
+                }
             self.log.access(resp, req or (), environ, datetime.now() - started)
         return resp
 
@@ -272,9 +293,9 @@ class RequestCycle:
             await self._write_body(result, resp)
             return
         pump = resp.pump = Pump(self.loop)
-        work = self.loop.create_task(sync.run_sync(
-            _call_sync_app, app, environ, resp, pump,
-            executor=sync.view_executor()))
+        work = self.loop.create_task(
+            sync.run_sync(_call_sync_app, app, environ, resp, pump, executor=sync.view_executor())
+        )
         try:
             result = await pump.drain(work, resp)
         except BaseException:
@@ -340,8 +361,9 @@ class RequestCycle:
                     await resp.write(chunk)
             else:
                 pump = resp.pump = Pump(self.loop)
-                work = self.loop.create_task(sync.run_sync(
-                    _iterate, result, pump, executor=sync.view_executor()))
+                work = self.loop.create_task(
+                    sync.run_sync(_iterate, result, pump, executor=sync.view_executor())
+                )
                 # From here on the thread closes a sync-only body.
                 closed = not hasattr(result, "aclose")
                 try:
@@ -382,8 +404,11 @@ def _call_sync_app(app, environ, resp, pump):
     # In a pool thread: call the app and, for an iterable that may
     # block, iterate it here too (one hop per request, as gthread).
     result = app(environ, resp.start_response)
-    if (inspect.isawaitable(result) or isinstance(result, (list, tuple))
-            or hasattr(result, "__aiter__")):
+    if (
+        inspect.isawaitable(result)
+        or isinstance(result, (list, tuple))
+        or hasattr(result, "__aiter__")
+    ):
         return result
     _iterate(result, pump)
     return _Done(result)
@@ -408,8 +433,7 @@ def request_hooks(cfg, log):
     ``post_request`` does nothing.
     """
     pre, post = cfg.pre_request, cfg.post_request
-    if pre is cfg.settings["pre_request"].default and not log.error_log.isEnabledFor(
-            logging.DEBUG):
+    if pre is cfg.settings["pre_request"].default and not log.error_log.isEnabledFor(logging.DEBUG):
         pre = None
     if post is cfg.settings["post_request"].default:
         post = None
@@ -422,6 +446,10 @@ def access_log_enabled(log, cfg):
     enabled = getattr(log, "access_log_enabled", None)
     if enabled is not None:
         return bool(enabled)
-    return bool(cfg.accesslog or cfg.logconfig or cfg.logconfig_dict
-                or getattr(cfg, "logconfig_json", None)
-                or (cfg.syslog and not cfg.disable_redirect_access_to_syslog))
+    return bool(
+        cfg.accesslog
+        or cfg.logconfig
+        or cfg.logconfig_dict
+        or getattr(cfg, "logconfig_json", None)
+        or (cfg.syslog and not cfg.disable_redirect_access_to_syslog)
+    )

@@ -6,6 +6,7 @@ with ``_`` dropped, repeated headers joined. Also refuses the request heads
 the worker answers itself (:class:`RequestError`) and builds the ``req``
 object gunicorn's hooks and access log read.
 """
+
 import ipaddress
 import os
 import re
@@ -14,8 +15,14 @@ from urllib.parse import unquote_to_bytes, urlsplit
 from gunicorn import SERVER_SOFTWARE
 from gunicorn.http.wsgi import FileWrapper, WSGIErrorsWrapper
 
-__all__ = ["HookRequest", "ProxyTrust", "RequestError", "WSGIEnviron",
-           "max_header_fields", "protocol_name"]
+__all__ = [
+    "HookRequest",
+    "ProxyTrust",
+    "RequestError",
+    "WSGIEnviron",
+    "max_header_fields",
+    "protocol_name",
+]
 
 # RFC 9110 5.6.2 token (methods, field names).
 TOKEN_RE = re.compile(r"[!#$%&'*+\-.^_`|~0-9a-zA-Z]+")
@@ -76,12 +83,24 @@ class HookRequest:
     ``headers`` (upper-cased names), ``scheme``, ``peer_addr``, ``body``.
     """
 
-    __slots__ = ("method", "uri", "path", "query", "fragment", "version",
-                 "headers", "scheme", "peer_addr", "remote_addr", "body",
-                 "_should_close")
+    __slots__ = (
+        "method",
+        "uri",
+        "path",
+        "query",
+        "fragment",
+        "version",
+        "headers",
+        "scheme",
+        "peer_addr",
+        "remote_addr",
+        "body",
+        "_should_close",
+    )
 
-    def __init__(self, method, uri, path, query, fragment, version, headers,
-                 scheme, peer_addr, should_close):
+    def __init__(
+        self, method, uri, path, query, fragment, version, headers, scheme, peer_addr, should_close
+    ):
         self.method = method
         self.uri = uri
         self.path = path
@@ -140,9 +159,7 @@ class WSGIEnviron:
         self.cfg = cfg
         self.script_name = os.environ.get("SCRIPT_NAME", "").rstrip("/")
         self.trust = ProxyTrust(cfg.forwarded_allow_ips)
-        self.secure_headers = {
-            k.upper(): v for k, v in (cfg.secure_scheme_headers or {}).items()
-        }
+        self.secure_headers = {k.upper(): v for k, v in (cfg.secure_scheme_headers or {}).items()}
         self.max_fields = max_header_fields(cfg)
         # gunicorn counts a whole header line, CRLF included, against
         # limit_request_field_size (0: its default); aiohttp's parser counts
@@ -200,8 +217,11 @@ class WSGIEnviron:
         environ = conn.environ_base.copy()
         raw_headers = request.raw_headers
         if len(raw_headers) > self.max_fields:
-            raise RequestError(431, "Request Header Fields Too Large",
-                               "more than %d header fields" % self.max_fields)
+            raise RequestError(
+                431,
+                "Request Header Fields Too Large",
+                "more than %d header fields" % self.max_fields,
+            )
         trusted = conn.trusted
         secure_headers = self.secure_headers
         names = self._names
@@ -216,8 +236,9 @@ class WSGIEnviron:
             entry = names.get(raw_name)
             name, key = entry if entry is not None else self._name(raw_name)
             if len(raw_name) + len(raw_value) > max_line:
-                raise RequestError(431, "Request Header Fields Too Large",
-                                   "Header line of %s too long" % name)
+                raise RequestError(
+                    431, "Request Header Fields Too Large", "Header line of %s too long" % name
+                )
             value = raw_value.decode("latin-1")
             if not value.isprintable() and FIELD_VALUE_BAD_RE.search(value):
                 raise RequestError(400, "Bad Request", "Invalid value for header %s" % name)
@@ -250,8 +271,9 @@ class WSGIEnviron:
             if name == "TRANSFER-ENCODING":
                 n_te += 1
                 if value.strip().lower() != "chunked":
-                    raise RequestError(501, "Not Implemented",
-                                       "Unsupported transfer coding: %r" % value)
+                    raise RequestError(
+                        501, "Not Implemented", "Unsupported transfer coding: %r" % value
+                    )
             elif name == "HOST":
                 if host is not None:
                     raise RequestError(400, "Bad Request", "Duplicate Host header")
@@ -291,9 +313,8 @@ class WSGIEnviron:
         script_name = self.script_name
         if script_name:
             if path != script_name and not path.startswith(script_name + "/"):
-                raise RequestError(404, "Not Found",
-                                   "Path outside SCRIPT_NAME %r" % script_name)
-            path_info = path[len(script_name):]
+                raise RequestError(404, "Not Found", "Path outside SCRIPT_NAME %r" % script_name)
+            path_info = path[len(script_name) :]
         else:
             path_info = path
         environ["REQUEST_METHOD"] = method
@@ -310,7 +331,7 @@ class WSGIEnviron:
             name, port = host or "", ""
             if name.startswith("["):
                 end = name.find("]") + 1
-                name, port = name[:end], name[end + 1:]
+                name, port = name[:end], name[end + 1 :]
             elif ":" in name:
                 name, _, port = name.partition(":")
             if host and not port:
@@ -320,9 +341,18 @@ class WSGIEnviron:
 
         if headers is None:
             return environ, None, expect
-        req = HookRequest(method, raw_uri, path, query, fragment,
-                          (version[0], version[1]), headers, scheme, conn.peer_addr,
-                          not request.keep_alive)
+        req = HookRequest(
+            method,
+            raw_uri,
+            path,
+            query,
+            fragment,
+            (version[0], version[1]),
+            headers,
+            scheme,
+            conn.peer_addr,
+            not request.keep_alive,
+        )
         return environ, req, expect
 
 

@@ -21,14 +21,16 @@ followed (``LOST``): aiohttp's parser still refuses malformed framing itself,
 and the connection (:mod:`~async_app.server.connection`) starts again at its
 next idle point, where the next bytes begin a request head.
 """
+
 from .environ import RequestError
 
 __all__ = ["FORBIDDEN_TRAILERS", "Framing", "LOST"]
 
 # RFC 9110 6.5.1: fields that alter routing, framing or authentication
 # (gunicorn 26's RFC9110_6_5_1_FORBIDDEN_TRAILER).
-FORBIDDEN_TRAILERS = frozenset((b"HOST", b"CONTENT-LENGTH", b"TRANSFER-ENCODING",
-                                b"TRAILER", b"AUTHORIZATION", b"TE"))
+FORBIDDEN_TRAILERS = frozenset(
+    (b"HOST", b"CONTENT-LENGTH", b"TRANSFER-ENCODING", b"TRAILER", b"AUTHORIZATION", b"TE")
+)
 # A chunk-size line or trailer section longer than this is not followed
 # (aiohttp's parser limits them far below).
 MAX_LINE = 64 * 1024
@@ -42,8 +44,17 @@ _HEX_DIGITS = b"0123456789abcdefABCDEF"
 class Framing:
     """Where a connection's byte stream is: in a head, a body, a chunk or its trailers."""
 
-    __slots__ = ("protocol", "state", "left", "line", "pending", "payload", "head_begun",
-                 "lost", "after_data")
+    __slots__ = (
+        "protocol",
+        "state",
+        "left",
+        "line",
+        "pending",
+        "payload",
+        "head_begun",
+        "lost",
+        "after_data",
+    )
 
     def __init__(self, protocol):
         self.protocol = protocol  # the Connection: its fail_body() refuses a body
@@ -127,7 +138,7 @@ class Framing:
             self.line = searched[-2:]
             return len(data)
         end = min(ends)
-        end += 3 if searched[end + 1:end + 2] == b"\r" else 2
+        end += 3 if searched[end + 1 : end + 2] == b"\r" else 2
         pos += end - len(self.line[-2:])
         self.line = b""
         self.head_begun = False
@@ -176,9 +187,14 @@ class Framing:
         if name in FORBIDDEN_TRAILERS:
             payload, self.payload = self.payload, None
             if payload is not None:
-                self.protocol.fail_body(payload, RequestError(
-                    400, "Bad Request",
-                    "Invalid HTTP header name in trailers: %r" % name.decode("latin-1")))
+                self.protocol.fail_body(
+                    payload,
+                    RequestError(
+                        400,
+                        "Bad Request",
+                        "Invalid HTTP header name in trailers: %r" % name.decode("latin-1"),
+                    ),
+                )
             self.lost = True  # the connection closes after the refusal
 
     def _next_head(self):

@@ -1,4 +1,5 @@
 """Carrying a response body from a pool thread to the event loop, with back-pressure."""
+
 import collections
 import threading
 
@@ -77,5 +78,3 @@ class Pump:
                 await self.waiter
             finally:
                 self.waiter = None
-
-

@@ -3,6 +3,7 @@
 So ``wsgi.input`` is an ordinary file a sync view reads without touching the
 loop: in memory up to a size, in a temporary file beyond.
 """
+
 import asyncio
 import io
 import tempfile
@@ -31,8 +32,9 @@ async def read_body(request, max_size, spool_size, expect=None, timeout=None):
         return io.BytesIO(), None
     announced = request.content_length
     if announced is not None and announced > max_size:
-        raise RequestError(413, "Request Entity Too Large",
-                           "Request body larger than %d bytes" % max_size)
+        raise RequestError(
+            413, "Request Entity Too Large", "Request body larger than %d bytes" % max_size
+        )
     if expect is not None and request.version >= (1, 1):
         transport = request.transport
         if transport is not None:
@@ -51,8 +53,9 @@ async def read_body(request, max_size, spool_size, expect=None, timeout=None):
         except _BodyTimeout:
             if spool is not None:
                 spool.close()
-            raise RequestError(408, "Request Timeout",
-                               "No request body for %g seconds" % timeout) from None
+            raise RequestError(
+                408, "Request Timeout", "No request body for %g seconds" % timeout
+            ) from None
         finally:
             if timer is not None:
                 timer.cancel()
@@ -62,8 +65,9 @@ async def read_body(request, max_size, spool_size, expect=None, timeout=None):
         if total > max_size:
             if spool is not None:
                 spool.close()
-            raise RequestError(413, "Request Entity Too Large",
-                               "Request body larger than %d bytes" % max_size)
+            raise RequestError(
+                413, "Request Entity Too Large", "Request body larger than %d bytes" % max_size
+            )
         if spool is not None:
             spool.write(chunk)
         elif total > spool_size:
@@ -77,4 +81,3 @@ async def read_body(request, max_size, spool_size, expect=None, timeout=None):
         spool.seek(0)
         return spool, total
     return io.BytesIO(b"".join(chunks) if len(chunks) != 1 else chunks[0]), total
-

@@ -6,6 +6,7 @@ module validates what the application passes to ``start_response``, decides
 framing (Content-Length, chunked, no body) and keep-alive, and serializes the
 head, as gunicorn's ``http.wsgi.Response`` does.
 """
+
 import asyncio
 import re
 import threading
@@ -22,10 +23,19 @@ HEADER_VALUE_RE = re.compile(r"[ \t\x21-\x7e\x80-\xff]*")
 STATUS_RE = re.compile(r"[0-9]{3}(?: [ \t\x21-\x7e\x80-\xff]*)?")
 
 # Hop-by-hop headers belong to the connection, which the worker owns.
-HOP_BY_HOP = frozenset((
-    "connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
-    "te", "trailer", "trailers", "transfer-encoding", "upgrade",
-))
+HOP_BY_HOP = frozenset(
+    (
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailer",
+        "trailers",
+        "transfer-encoding",
+        "upgrade",
+    )
+)
 
 # Bytes a pool thread may hand to the loop before it waits for the client.
 # Bytes waiting in the transport beyond which a write waits for the client.
@@ -56,10 +66,29 @@ class Response:
     ``headers``, ``sent``).
     """
 
-    __slots__ = ("request", "conn", "writer", "loop", "worker", "thread", "status",
-                 "status_code", "headers", "length", "sent", "headers_sent", "keep_alive",
-                 "chunked", "omit_body", "early", "pump", "request_version", "_head",
-                 "_has_date", "_has_server")
+    __slots__ = (
+        "request",
+        "conn",
+        "writer",
+        "loop",
+        "worker",
+        "thread",
+        "status",
+        "status_code",
+        "headers",
+        "length",
+        "sent",
+        "headers_sent",
+        "keep_alive",
+        "chunked",
+        "omit_body",
+        "early",
+        "pump",
+        "request_version",
+        "_head",
+        "_has_date",
+        "_has_server",
+    )
 
     def __init__(self, request, keep_alive, loop, worker=None):
         self.request = request
@@ -119,8 +148,9 @@ class Response:
             if type(value) is not str:
                 raise TypeError("%r is not a string" % (value,))
             # Printable ASCII is always valid; anything else gets the full check.
-            if not (value.isascii() and value.isprintable()) \
-                    and not HEADER_VALUE_RE.fullmatch(value):
+            if not (value.isascii() and value.isprintable()) and not HEADER_VALUE_RE.fullmatch(
+                value
+            ):
                 # Name only: the value may carry secrets.
                 raise ValueError("Invalid value for header %r" % (name,))
             if lname in HOP_BY_HOP:
@@ -175,8 +205,7 @@ class Response:
         code = self.status_code
         version = self.request_version
         headers = self.headers
-        self.omit_body = (self.request.method == "HEAD" or code in (204, 304)
-                          or 100 <= code < 200)
+        self.omit_body = self.request.method == "HEAD" or code in (204, 304) or 100 <= code < 200
         if (code == 204 or 100 <= code < 200) and self.length is not None:
             headers = [(n, v) for n, v in headers if n.lower() != "content-length"]
             self.length = None
@@ -301,10 +330,14 @@ class Response:
         self.status = None
         self.early = None
         self.keep_alive = False
-        self.start_response("%d %s" % (status, reason), [
-            ("Content-Type", "text/plain; charset=utf-8"),
-            ("Content-Length", str(len(body))),
-        ] + list(headers))
+        self.start_response(
+            "%d %s" % (status, reason),
+            [
+                ("Content-Type", "text/plain; charset=utf-8"),
+                ("Content-Length", str(len(body))),
+            ]
+            + list(headers),
+        )
         await self.write_all((body,))
 
     # --- what aiohttp's RequestHandler expects from a handler's response ---

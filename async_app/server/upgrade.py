@@ -14,6 +14,7 @@ Per worker, at most ``ASYNC_APP_MAX_WEBSOCKETS`` upgrade requests (default
 503 itself, before the application runs. Each socket also holds a
 ``worker_connections`` slot, as any connection.
 """
+
 import asyncio
 import os
 
@@ -31,8 +32,7 @@ _CLOSE_TYPES = (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.
 
 def is_upgrade(request):
     """True when the aiohttp ``request`` asks for a WebSocket upgrade."""
-    return (request.method == "GET"
-            and "websocket" in request.headers.get("Upgrade", "").lower())
+    return request.method == "GET" and "websocket" in request.headers.get("Upgrade", "").lower()
 
 
 class WebSocketSlots:
@@ -74,9 +74,15 @@ class WebSocketUpgrade:
         """Answer the handshake; return an :class:`AiohttpChannel`, None for an invalid one."""
         if self.ws is not None:
             raise RuntimeError("This WebSocket was already accepted")
-        ws = web.WebSocketResponse(protocols=subprotocols, max_msg_size=max_message_size,
-                                   heartbeat=heartbeat, timeout=close_timeout,
-                                   autoclose=True, autoping=True, compress=False)
+        ws = web.WebSocketResponse(
+            protocols=subprotocols,
+            max_msg_size=max_message_size,
+            heartbeat=heartbeat,
+            timeout=close_timeout,
+            autoclose=True,
+            autoping=True,
+            compress=False,
+        )
         ready = ws.can_prepare(self.request)
         if not ready.ok:
             return None

@@ -8,10 +8,17 @@
 * :func:`async_test`, :func:`run_async`: run coroutine tests; pytest users
   enable :mod:`async_app.testing.pytest_plugin` instead.
 """
+
 from .client import AsyncClient, AsyncRequestFactory
 from .handler import AsyncClientHandler
 from .runner import async_test, run_async
 from .websocket import WebSocketRefused
 
-__all__ = ["AsyncClient", "AsyncClientHandler", "AsyncRequestFactory", "WebSocketRefused",
-           "async_test", "run_async"]
+__all__ = [
+    "AsyncClient",
+    "AsyncClientHandler",
+    "AsyncRequestFactory",
+    "WebSocketRefused",
+    "async_test",
+    "run_async",
+]

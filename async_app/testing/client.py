@@ -19,6 +19,7 @@ a view re-raised in the test.
 Unlike Django 3.1's, ``follow=True`` is supported, and concurrent requests
 from one client keep their templates, contexts and exceptions apart.
 """
+
 import contextvars
 import json
 import re
@@ -92,19 +93,34 @@ class AsyncRequestFactory(RequestFactory):
 
     def get(self, path, data=None, secure=False, *, headers=None, query_params=None, **extra):
         """Construct a GET request."""
-        return self._query_request(RequestFactory.get, path, data, secure, headers, query_params, extra)
+        return self._query_request(
+            RequestFactory.get, path, data, secure, headers, query_params, extra
+        )
 
     def head(self, path, data=None, secure=False, *, headers=None, query_params=None, **extra):
         """Construct a HEAD request."""
-        return self._query_request(RequestFactory.head, path, data, secure, headers, query_params, extra)
+        return self._query_request(
+            RequestFactory.head, path, data, secure, headers, query_params, extra
+        )
 
     def trace(self, path, secure=False, *, headers=None, query_params=None, **extra):
         """Construct a TRACE request."""
-        extra = self._with_query_params(data=None, headers=headers, query_params=query_params, extra=extra)
+        extra = self._with_query_params(
+            data=None, headers=headers, query_params=query_params, extra=extra
+        )
         return RequestFactory.trace(self, path, secure=secure, **extra)
 
-    def post(self, path, data=None, content_type=MULTIPART_CONTENT, secure=False, *,
-             headers=None, query_params=None, **extra):
+    def post(
+        self,
+        path,
+        data=None,
+        content_type=MULTIPART_CONTENT,
+        secure=False,
+        *,
+        headers=None,
+        query_params=None,
+        **extra,
+    ):
         """Construct a POST request (a dict as multipart form, or as JSON)."""
         data = self._encode_json({} if data is None else data, content_type)
         extra = self._with_query_params(None, headers, query_params, extra)
@@ -115,29 +131,69 @@ class AsyncRequestFactory(RequestFactory):
         extra = self._with_query_params(None, headers, query_params, extra)
         return base(self, path, data, content_type, secure=secure, **extra)
 
-    def put(self, path, data="", content_type=_OCTET_STREAM, secure=False, *,
-            headers=None, query_params=None, **extra):
+    def put(
+        self,
+        path,
+        data="",
+        content_type=_OCTET_STREAM,
+        secure=False,
+        *,
+        headers=None,
+        query_params=None,
+        **extra,
+    ):
         """Construct a PUT request."""
-        return self._body_request(RequestFactory.put, path, data, content_type, secure,
-                                  headers, query_params, extra)
+        return self._body_request(
+            RequestFactory.put, path, data, content_type, secure, headers, query_params, extra
+        )
 
-    def patch(self, path, data="", content_type=_OCTET_STREAM, secure=False, *,
-              headers=None, query_params=None, **extra):
+    def patch(
+        self,
+        path,
+        data="",
+        content_type=_OCTET_STREAM,
+        secure=False,
+        *,
+        headers=None,
+        query_params=None,
+        **extra,
+    ):
         """Construct a PATCH request."""
-        return self._body_request(RequestFactory.patch, path, data, content_type, secure,
-                                  headers, query_params, extra)
+        return self._body_request(
+            RequestFactory.patch, path, data, content_type, secure, headers, query_params, extra
+        )
 
-    def delete(self, path, data="", content_type=_OCTET_STREAM, secure=False, *,
-               headers=None, query_params=None, **extra):
+    def delete(
+        self,
+        path,
+        data="",
+        content_type=_OCTET_STREAM,
+        secure=False,
+        *,
+        headers=None,
+        query_params=None,
+        **extra,
+    ):
         """Construct a DELETE request."""
-        return self._body_request(RequestFactory.delete, path, data, content_type, secure,
-                                  headers, query_params, extra)
+        return self._body_request(
+            RequestFactory.delete, path, data, content_type, secure, headers, query_params, extra
+        )
 
-    def options(self, path, data="", content_type=_OCTET_STREAM, secure=False, *,
-                headers=None, query_params=None, **extra):
+    def options(
+        self,
+        path,
+        data="",
+        content_type=_OCTET_STREAM,
+        secure=False,
+        *,
+        headers=None,
+        query_params=None,
+        **extra,
+    ):
         """Construct an OPTIONS request."""
-        return self._body_request(RequestFactory.options, path, data, content_type, secure,
-                                  headers, query_params, extra)
+        return self._body_request(
+            RequestFactory.options, path, data, content_type, secure, headers, query_params, extra
+        )
 
     def _query_request(self, base, path, data, secure, headers, query_params, extra):
         if query_params and data:
@@ -252,69 +308,180 @@ class AsyncClient(AsyncRequestFactory, Client):
     # self.request(...), here a coroutine: await it, then follow redirects as
     # Client does.
 
-    async def get(self, path, data=None, follow=False, secure=False, *, headers=None,
-                  query_params=None, **extra):
+    async def get(
+        self,
+        path,
+        data=None,
+        follow=False,
+        secure=False,
+        *,
+        headers=None,
+        query_params=None,
+        **extra,
+    ):
         """GET ``path``; ``data`` (or ``query_params``) becomes the query string."""
         response = await AsyncRequestFactory.get(
-            self, path, data=data, secure=secure, headers=headers, query_params=query_params, **extra
+            self,
+            path,
+            data=data,
+            secure=secure,
+            headers=headers,
+            query_params=query_params,
+            **extra,
         )
         return await self._follow(response, follow, headers, extra)
 
-    async def post(self, path, data=None, content_type=MULTIPART_CONTENT, follow=False, secure=False,
-                   *, headers=None, query_params=None, **extra):
+    async def post(
+        self,
+        path,
+        data=None,
+        content_type=MULTIPART_CONTENT,
+        follow=False,
+        secure=False,
+        *,
+        headers=None,
+        query_params=None,
+        **extra,
+    ):
         """POST ``data`` (a dict is form-encoded as multipart, or JSON) to ``path``."""
         response = await AsyncRequestFactory.post(
-            self, path, data=data, content_type=content_type, secure=secure, headers=headers,
-            query_params=query_params, **extra
+            self,
+            path,
+            data=data,
+            content_type=content_type,
+            secure=secure,
+            headers=headers,
+            query_params=query_params,
+            **extra,
         )
         return await self._follow(response, follow, headers, extra)
 
-    async def head(self, path, data=None, follow=False, secure=False, *, headers=None,
-                   query_params=None, **extra):
+    async def head(
+        self,
+        path,
+        data=None,
+        follow=False,
+        secure=False,
+        *,
+        headers=None,
+        query_params=None,
+        **extra,
+    ):
         """HEAD ``path``."""
         response = await AsyncRequestFactory.head(
-            self, path, data=data, secure=secure, headers=headers, query_params=query_params, **extra
+            self,
+            path,
+            data=data,
+            secure=secure,
+            headers=headers,
+            query_params=query_params,
+            **extra,
         )
         return await self._follow(response, follow, headers, extra)
 
-    async def options(self, path, data="", content_type=_OCTET_STREAM, follow=False, secure=False,
-                      *, headers=None, query_params=None, **extra):
+    async def options(
+        self,
+        path,
+        data="",
+        content_type=_OCTET_STREAM,
+        follow=False,
+        secure=False,
+        *,
+        headers=None,
+        query_params=None,
+        **extra,
+    ):
         """OPTIONS ``path``."""
         response = await AsyncRequestFactory.options(
-            self, path, data=data, content_type=content_type, secure=secure, headers=headers,
-            query_params=query_params, **extra
+            self,
+            path,
+            data=data,
+            content_type=content_type,
+            secure=secure,
+            headers=headers,
+            query_params=query_params,
+            **extra,
         )
         return await self._follow(response, follow, headers, extra)
 
-    async def put(self, path, data="", content_type=_OCTET_STREAM, follow=False, secure=False,
-                  *, headers=None, query_params=None, **extra):
+    async def put(
+        self,
+        path,
+        data="",
+        content_type=_OCTET_STREAM,
+        follow=False,
+        secure=False,
+        *,
+        headers=None,
+        query_params=None,
+        **extra,
+    ):
         """PUT ``data`` to ``path``."""
         response = await AsyncRequestFactory.put(
-            self, path, data=data, content_type=content_type, secure=secure, headers=headers,
-            query_params=query_params, **extra
+            self,
+            path,
+            data=data,
+            content_type=content_type,
+            secure=secure,
+            headers=headers,
+            query_params=query_params,
+            **extra,
         )
         return await self._follow(response, follow, headers, extra)
 
-    async def patch(self, path, data="", content_type=_OCTET_STREAM, follow=False, secure=False,
-                    *, headers=None, query_params=None, **extra):
+    async def patch(
+        self,
+        path,
+        data="",
+        content_type=_OCTET_STREAM,
+        follow=False,
+        secure=False,
+        *,
+        headers=None,
+        query_params=None,
+        **extra,
+    ):
         """PATCH ``path`` with ``data``."""
         response = await AsyncRequestFactory.patch(
-            self, path, data=data, content_type=content_type, secure=secure, headers=headers,
-            query_params=query_params, **extra
+            self,
+            path,
+            data=data,
+            content_type=content_type,
+            secure=secure,
+            headers=headers,
+            query_params=query_params,
+            **extra,
         )
         return await self._follow(response, follow, headers, extra)
 
-    async def delete(self, path, data="", content_type=_OCTET_STREAM, follow=False, secure=False,
-                     *, headers=None, query_params=None, **extra):
+    async def delete(
+        self,
+        path,
+        data="",
+        content_type=_OCTET_STREAM,
+        follow=False,
+        secure=False,
+        *,
+        headers=None,
+        query_params=None,
+        **extra,
+    ):
         """DELETE ``path``."""
         response = await AsyncRequestFactory.delete(
-            self, path, data=data, content_type=content_type, secure=secure, headers=headers,
-            query_params=query_params, **extra
+            self,
+            path,
+            data=data,
+            content_type=content_type,
+            secure=secure,
+            headers=headers,
+            query_params=query_params,
+            **extra,
         )
         return await self._follow(response, follow, headers, extra)
 
-    async def trace(self, path, data="", follow=False, secure=False, *, headers=None,
-                    query_params=None, **extra):
+    async def trace(
+        self, path, data="", follow=False, secure=False, *, headers=None, query_params=None, **extra
+    ):
         """TRACE ``path``."""
         response = await AsyncRequestFactory.trace(
             self, path, secure=secure, headers=headers, query_params=query_params, **extra
@@ -329,8 +496,15 @@ class AsyncClient(AsyncRequestFactory, Client):
         """
         from .websocket import WebSocketSession
 
-        return WebSocketSession(self, path, data=data, subprotocols=subprotocols,
-                                secure=secure, headers=headers, **extra)
+        return WebSocketSession(
+            self,
+            path,
+            data=data,
+            subprotocols=subprotocols,
+            secure=secure,
+            headers=headers,
+            **extra,
+        )
 
     async def _follow(self, response, follow, headers, extra):
         if follow:
@@ -361,7 +535,9 @@ class AsyncClient(AsyncRequestFactory, Client):
                 path = urljoin(response.request["PATH_INFO"], path)
 
             extra[_ENVIRON] = environ
-            response = await self.get(path, QueryDict(url.query), follow=False, headers=headers, **extra)
+            response = await self.get(
+                path, QueryDict(url.query), follow=False, headers=headers, **extra
+            )
             response.redirect_chain = redirect_chain
 
             if redirect_chain[-1] in redirect_chain[:-1]:

@@ -1,4 +1,5 @@
 """AsyncClientHandler: Django's test client, through the coroutine pipeline."""
+
 import inspect
 
 from django.core.handlers.base import BaseHandler

@@ -22,6 +22,7 @@ Enable it in the project's top-level ``conftest.py``::
 
 Django itself must be set up by the project (its conftest or pytest-django).
 """
+
 import inspect
 
 import pytest

@@ -16,6 +16,7 @@ Importing this module also teaches Django's test decorators
 Django 1.11's wrapper would leave the ``with`` block as soon as the coroutine
 is *created*, so the test body would run without the override.
 """
+
 import asyncio
 import functools
 import inspect

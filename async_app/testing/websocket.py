@@ -14,6 +14,7 @@ codes and reasons both ways, bounded queues (a side that does not read makes
 the other's sends wait), and the shutdown close (1001) of
 :func:`async_app.shutdown.begin`. Not modelled: frames, pings, the socket.
 """
+
 import asyncio
 import base64
 import os
@@ -131,8 +132,9 @@ class WebSocketSession:
     the view raised are raised there.
     """
 
-    def __init__(self, client, path, data=None, subprotocols=(), secure=False, headers=None,
-                 **extra):
+    def __init__(
+        self, client, path, data=None, subprotocols=(), secure=False, headers=None, **extra
+    ):
         self.client = client
         self.path = path
         self.data = data
@@ -160,9 +162,13 @@ class WebSocketSession:
         headers.update(self.headers)
         # As for the client's other requests, **extra are headers too; the
         # upgrade itself is a raw environ entry, as the worker sets it.
-        request = RequestFactory.get(self.client, self.path, data=self.data, secure=self.secure,
-                                     **dict(self.extra, **{_HEADERS: headers,
-                                                           _ENVIRON: {ENVIRON_KEY: upgrade}}))
+        request = RequestFactory.get(
+            self.client,
+            self.path,
+            data=self.data,
+            secure=self.secure,
+            **dict(self.extra, **{_HEADERS: headers, _ENVIRON: {ENVIRON_KEY: upgrade}}),
+        )
         self._task = asyncio.ensure_future(request)
         self._task.add_done_callback(self._view_returned)
         await asyncio.wait([self._task, upgrade.accepted], return_when=asyncio.FIRST_COMPLETED)
@@ -178,8 +184,9 @@ class WebSocketSession:
         upgrade = self._upgrade
         if upgrade.websocket is None:
             return
-        failed = task.cancelled() or task.exception() is not None or (
-            task.result().status_code >= 500)
+        failed = (
+            task.cancelled() or task.exception() is not None or (task.result().status_code >= 500)
+        )
         finishing = asyncio.ensure_future(upgrade.finish(1011 if failed else 1000))
         finishing.add_done_callback(lambda _: upgrade.detach())
 

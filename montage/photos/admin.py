@@ -1,4 +1,5 @@
 """Django admin for photos."""
+
 from django import forms
 from django.conf import settings
 from django.contrib import admin
@@ -56,6 +57,8 @@ class PhotoAdmin(admin.ModelAdmin):
         """Save, with the thumbnail of a new image; announce it on ``/events/``."""
         if form.processed is not None:
             photo.width, photo.height = form.processed.width, form.processed.height
-            photo.thumbnail.save("admin-thumb.jpg", ContentFile(form.processed.thumbnail), save=False)
+            photo.thumbnail.save(
+                "admin-thumb.jpg", ContentFile(form.processed.thumbnail), save=False
+            )
         super().save_model(request, photo, form, change)
         announce_sync(photo.as_event("caption" if change else "upload"))

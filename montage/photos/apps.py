@@ -1,4 +1,5 @@
 """App configuration for montage.photos."""
+
 from django.apps import AppConfig
 
 

@@ -15,6 +15,7 @@ reconnected), so a stream loses nothing that was stored. When the worker
 shuts down it ends with a ``retry:`` hint, and the browser reconnects to
 another worker.
 """
+
 import asyncio
 import json
 import logging
@@ -141,8 +142,9 @@ async def event_stream(last_event_id=None, keepalive=15.0, retry_ms=3000, shutdo
                         yield format_event(message)
             if getter is None:
                 getter = asyncio.ensure_future(subscription.get())
-            done, _ = await asyncio.wait({getter, stopping}, timeout=keepalive,
-                                         return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait(
+                {getter, stopping}, timeout=keepalive, return_when=asyncio.FIRST_COMPLETED
+            )
             if getter in done:
                 finished, getter = getter, None
                 try:

@@ -1,4 +1,5 @@
 """Forms: upload, import and caption."""
+
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -36,9 +37,7 @@ class UploadForm(forms.Form):
                 )
             width, height = pil_image.size
             if width * height > settings.MONTAGE_MAX_PIXELS:
-                raise ValidationError(
-                    "The image is too large (%d x %d pixels)." % (width, height)
-                )
+                raise ValidationError("The image is too large (%d x %d pixels)." % (width, height))
         return image
 
 

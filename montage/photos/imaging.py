@@ -4,6 +4,7 @@ Nothing here may run on the event loop: coroutine views call these functions
 through ``async_app.sync_to_async`` (sync views and the admin, already in a
 pool thread, call them directly).
 """
+
 import io
 import logging
 import math
@@ -122,7 +123,9 @@ def compose_montage(open_tiles, tile_size=240, gap=8, background=(34, 34, 34)):
             logger.warning("Montage: skipping an unreadable thumbnail: %s", exc)
     if not tiles:
         canvas = Image.new("RGB", (2 * tile_size + 3 * gap, tile_size // 2 + 2 * gap), background)
-        ImageDraw.Draw(canvas).text((2 * gap, tile_size // 4), "No photos yet: upload one!", fill=(220, 220, 220))
+        ImageDraw.Draw(canvas).text(
+            (2 * gap, tile_size // 4), "No photos yet: upload one!", fill=(220, 220, 220)
+        )
     else:
         columns, rows = montage_layout(len(tiles))
         canvas = Image.new(

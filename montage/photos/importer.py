@@ -1,4 +1,5 @@
 """Fetching images from the web for ``/import/``, several at once."""
+
 import asyncio
 import io
 import logging
@@ -21,7 +22,9 @@ logger = logging.getLogger(__name__)
 MAX_DOWNLOAD = 15 * 1024 * 1024
 
 ImportResult = namedtuple("ImportResult", "url photo error")
-ImportResult.__doc__ = """The outcome for one URL: ``photo`` on success, else ``error`` (a message)."""
+ImportResult.__doc__ = (
+    """The outcome for one URL: ``photo`` on success, else ``error`` (a message)."""
+)
 
 
 class ImportFailed(Exception):
@@ -32,7 +35,9 @@ async def fetch(session, url, max_bytes=MAX_DOWNLOAD):
     """GET ``url`` with ``session`` and return its body, at most ``max_bytes`` long."""
     async with session.get(url, allow_redirects=True, max_redirects=5) as response:
         if response.status != 200:
-            raise ImportFailed("The server answered %d %s." % (response.status, response.reason or ""))
+            raise ImportFailed(
+                "The server answered %d %s." % (response.status, response.reason or "")
+            )
         if response.content_length is not None and response.content_length > max_bytes:
             raise ImportFailed("The file is too big (%d bytes)." % response.content_length)
         body = bytearray()

@@ -15,6 +15,7 @@ Messages cross workers (and hosts) on the ``async_app.pubsub`` channel
 is built from ``join``/``here``/``leave`` messages: a newcomer announces
 itself and everyone present answers ``here``.
 """
+
 import asyncio
 import json
 import uuid
@@ -86,9 +87,10 @@ async def _from_browser(ws, channel, me, editor):
             await ws.close(1003, "JSON expected")
             return
         if isinstance(data, dict) and data.get("type") == "caption":
-            caption = str(data.get("caption", ""))[:Photo._meta.get_field("caption").max_length]
-            await pubsub.publish(channel, {"type": "caption", "conn": me, "editor": editor,
-                                           "caption": caption})
+            caption = str(data.get("caption", ""))[: Photo._meta.get_field("caption").max_length]
+            await pubsub.publish(
+                channel, {"type": "caption", "conn": me, "editor": editor, "caption": caption}
+            )
 
 
 async def _to_browser(ws, subscription, channel, me, editors):
@@ -100,12 +102,12 @@ async def _to_browser(ws, subscription, channel, me, editors):
                 continue
             kind = message.get("type")
             if kind == "caption":
-                await ws.send_json({"type": "caption", "caption": message["caption"],
-                                    "editor": message["editor"]})
+                await ws.send_json(
+                    {"type": "caption", "caption": message["caption"], "editor": message["editor"]}
+                )
                 continue
             if kind == "join":
-                await pubsub.publish(channel, {"type": "here", "conn": me,
-                                               "editor": editors[me]})
+                await pubsub.publish(channel, {"type": "here", "conn": me, "editor": editors[me]})
             if kind in ("join", "here"):
                 editors[conn] = message["editor"]
             elif kind == "leave":

@@ -1,4 +1,5 @@
 """The models: a photo with its processed thumbnail, and the events announcing photos."""
+
 import json
 
 from django.db import models

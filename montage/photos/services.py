@@ -3,6 +3,7 @@
 Coroutine views reach these through ``async_app.database_sync_to_async``;
 sync views, the admin and tests call them directly.
 """
+
 import os
 import posixpath
 
@@ -48,8 +49,6 @@ def thumbnail_openers(limit):
 
     The callables open the files later, wherever the montage is composed.
     """
-    names = list(
-        Photo.objects.exclude(thumbnail="").values_list("thumbnail", flat=True)[:limit]
-    )
+    names = list(Photo.objects.exclude(thumbnail="").values_list("thumbnail", flat=True)[:limit])
     storage = Photo._meta.get_field("thumbnail").storage
     return [(lambda name=name: storage.open(name, "rb")) for name in names]

@@ -1,4 +1,5 @@
 """URLs of the photos app (namespace ``photos``)."""
+
 from django.conf.urls import url
 
 from . import live, views

@@ -5,6 +5,7 @@ run in the worker's thread pool. Coroutine views run on the event loop, so
 they never block it: the ORM goes through ``async_app.database_sync_to_async``
 and Pillow through ``async_app.sync_to_async``.
 """
+
 import asyncio
 
 from django.conf import settings
@@ -145,7 +146,8 @@ async def events(request):
     ``MONTAGE_BROADCAST_URL`` names a shared backend (see ``events.py``).
     """
     last_event_id = parse_last_event_id(
-        request.META.get("HTTP_LAST_EVENT_ID") or request.GET.get("last_event_id"))
+        request.META.get("HTTP_LAST_EVENT_ID") or request.GET.get("last_event_id")
+    )
     response = StreamingHttpResponse(
         event_stream(last_event_id, keepalive=settings.MONTAGE_EVENTS_KEEPALIVE),
         content_type="text/event-stream",
@@ -181,5 +183,8 @@ class PhotoDetailView(View):
 
     def render(self, request, photo, form):
         """A TemplateResponse for the photo page (which names its editor, see live.py)."""
-        return TemplateResponse(request, self.template_name,
-                                {"photo": photo, "form": form, "editor": editor_name(request)})
+        return TemplateResponse(
+            request,
+            self.template_name,
+            {"photo": photo, "form": form, "editor": editor_name(request)},
+        )

@@ -2,7 +2,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
     dependencies = []
 
@@ -10,8 +9,12 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name="Hit",
             fields=[
-                ("id", models.AutoField(auto_created=True, primary_key=True, serialize=False,
-                                        verbose_name="ID")),
+                (
+                    "id",
+                    models.AutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
                 ("kind", models.CharField(max_length=16)),
                 ("pid", models.IntegerField()),
                 ("created", models.DateTimeField(auto_now_add=True)),

@@ -12,6 +12,7 @@ thread that can hold a database connection uses one.
 Settings come from the environment: ``DB_NAME``, ``DB_USER``, ``DB_HOST``,
 ``DB_PORT``, ``CONN_MAX_AGE``. ``application`` is the gunicorn app.
 """
+
 import asyncio
 import os
 

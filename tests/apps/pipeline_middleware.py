@@ -1,4 +1,5 @@
 """Middleware for tests/test_core.py: a function-style one, one with an async hook, one that routes."""
+
 from django.utils.deprecation import MiddlewareMixin
 
 

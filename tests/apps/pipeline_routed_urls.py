@@ -1,4 +1,5 @@
 """The urlconf ``RoutingMiddleware`` sets for ``/routed/...``: a coroutine view."""
+
 from django.conf.urls import url
 
 from tests.apps.pipeline_urls import async_cancel, async_render

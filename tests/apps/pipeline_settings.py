@@ -36,14 +36,21 @@ USUAL_MIDDLEWARE = [
     "tests.apps.pipeline_middleware.RoutingMiddleware",
 ]
 
-WITH_FUNCTION = USUAL_MIDDLEWARE[:3] + ["tests.apps.pipeline_middleware.stamp_middleware"] + USUAL_MIDDLEWARE[3:]
+WITH_FUNCTION = (
+    USUAL_MIDDLEWARE[:3]
+    + ["tests.apps.pipeline_middleware.stamp_middleware"]
+    + USUAL_MIDDLEWARE[3:]
+)
 MIDDLEWARE = USUAL_MIDDLEWARE
 
 STACKS = {
     "mixins": {"MIDDLEWARE": USUAL_MIDDLEWARE},
     "function": {"MIDDLEWARE": WITH_FUNCTION},
     "function-threads": {"MIDDLEWARE": WITH_FUNCTION, "ASYNC_APP_MIDDLEWARE_IN_THREADS": True},
-    "async-hooks": {"MIDDLEWARE": USUAL_MIDDLEWARE[:3] + ["tests.apps.pipeline_middleware.AsyncStampMiddleware"]
-                    + USUAL_MIDDLEWARE[3:]},
+    "async-hooks": {
+        "MIDDLEWARE": USUAL_MIDDLEWARE[:3]
+        + ["tests.apps.pipeline_middleware.AsyncStampMiddleware"]
+        + USUAL_MIDDLEWARE[3:]
+    },
     "legacy": {"MIDDLEWARE": None, "MIDDLEWARE_CLASSES": USUAL_MIDDLEWARE},
 }

@@ -1,4 +1,5 @@
 """Views for tests/test_core.py: the root urlconf (``/routed/`` is not in it)."""
+
 import asyncio
 
 from django.conf.urls import url

@@ -5,6 +5,7 @@ names (each application loads its middleware under that stack's settings,
 once; nothing reads them per request). Every ``request_started`` and ``request_finished`` is recorded (see
 ``worker_apps.record``) with its sender and thread.
 """
+
 import os
 import threading
 

@@ -3,6 +3,7 @@
 Sessions are signed cookies, so a WebSocket view can be authenticated by the
 session without a database; ``ALLOWED_HOSTS`` is narrow on purpose.
 """
+
 SECRET_KEY = "websocket-tests-not-secret"
 DEBUG = False
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]

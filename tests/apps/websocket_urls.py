@@ -1,4 +1,5 @@
 """WebSocket views (and a few plain ones) for tests/test_websocket*.py."""
+
 import asyncio
 import os
 
@@ -23,11 +24,13 @@ def _tag(request):
 
 def seen_by_response_middleware(get_response):
     """A function-style middleware recording the status its response phase sees."""
+
     def middleware(request):
         response = get_response(request)
         RESPONSES_SEEN[request.path] = response.status_code
         response["X-Seen-By-Middleware"] = "yes"
         return response
+
     return middleware
 
 
@@ -40,6 +43,7 @@ async def echo(request):
                 await ws.send_bytes(message[::-1])
             elif message.startswith("{"):
                 import json
+
                 await ws.send_json({"echo": json.loads(message)})
             elif message == "close-me":
                 await ws.close(4000, "as you wish")

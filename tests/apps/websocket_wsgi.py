@@ -1,4 +1,5 @@
 """``AsyncDjangoApplication`` over tests.apps.websocket_settings."""
+
 import os
 
 import async_app  # noqa: F401  (compat shims first)

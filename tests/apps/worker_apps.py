@@ -10,6 +10,7 @@ with what it saw.
 Events the tests need to observe from outside the server process (a view
 cancelled, a body closed) are appended as lines to ``$WORKER_APPS_EVENTS``.
 """
+
 import asyncio
 import json
 import os
@@ -46,15 +47,19 @@ def _jsonable_environ(environ):
 
 def _text(start_response, text, status="200 OK", extra=()):
     body = text.encode("utf-8")
-    start_response(status, [("Content-Type", "text/plain; charset=utf-8"),
-                            ("Content-Length", str(len(body)))] + list(extra))
+    start_response(
+        status,
+        [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))]
+        + list(extra),
+    )
     return [body]
 
 
 def _json(start_response, data):
     body = json.dumps(data, sort_keys=True).encode("utf-8")
-    start_response("200 OK", [("Content-Type", "application/json"),
-                              ("Content-Length", str(len(body)))])
+    start_response(
+        "200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+    )
     return [body]
 
 
@@ -90,8 +95,11 @@ def sync_app(environ, start_response):
     if path == "/echo":
         # read(n) as wsgiref.validate demands; CONTENT_LENGTH is set for chunked bodies too.
         body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
-        return _text(start_response, "%d %s" % (len(body), body[:64].decode("latin-1")),
-                     extra=[("X-Content-Length", environ.get("CONTENT_LENGTH", "-"))])
+        return _text(
+            start_response,
+            "%d %s" % (len(body), body[:64].decode("latin-1")),
+            extra=[("X-Content-Length", environ.get("CONTENT_LENGTH", "-"))],
+        )
     if path == "/slow-read":
         # Reads its body only after a while (the client may be gone by then).
         time.sleep(float(params.get("s", "1")))
@@ -115,17 +123,20 @@ def sync_app(environ, start_response):
                 if delay:
                     time.sleep(delay)
                 yield ("chunk %d\n" % i).encode()
+
         return gen()
     if path == "/big":
         size = int(params.get("size", str(4 * 1024 * 1024)))
-        start_response("200 OK", [("Content-Type", "application/octet-stream"),
-                                  ("Content-Length", str(size))])
+        start_response(
+            "200 OK", [("Content-Type", "application/octet-stream"), ("Content-Length", str(size))]
+        )
 
         def gen():
             left = size
             while left > 0:
                 yield b"x" * min(left, 65536)  # a new object each time
                 left -= 65536
+
         return gen()
     if path == "/closing":
         start_response("200 OK", [("Content-Type", "text/plain")])
@@ -158,6 +169,7 @@ def sync_app(environ, start_response):
             await asyncio.sleep(0.01)
             start_response("200 OK", [("Content-Type", "text/plain")])
             return [b"awaited"]
+
         return later()
     return _text(start_response, "not found", status="404 Not Found")
 
@@ -171,8 +183,9 @@ def echo_app(environ, start_response):
     Serves tests/test_http_conformance.py (gunicorn's request corpus).
     """
     body = environ["wsgi.input"].read()
-    return _json(start_response, {"environ": _jsonable_environ(environ),
-                                  "body": body.decode("latin-1")})
+    return _json(
+        start_response, {"environ": _jsonable_environ(environ), "body": body.decode("latin-1")}
+    )
 
 
 class AsyncBody:
@@ -216,8 +229,11 @@ class CoroApp:
             return _text(start_response, "environ ok")
         if path == "/echo":
             body = environ["wsgi.input"].read()
-            return _text(start_response, "%d %s" % (len(body), body[:64].decode("latin-1")),
-                         extra=[("X-Content-Length", environ.get("CONTENT_LENGTH", "-"))])
+            return _text(
+                start_response,
+                "%d %s" % (len(body), body[:64].decode("latin-1")),
+                extra=[("X-Content-Length", environ.get("CONTENT_LENGTH", "-"))],
+            )
         if path == "/cancel":
             name = params.get("name", "x")
             try:
@@ -230,21 +246,27 @@ class CoroApp:
             return _text(start_response, "not cancelled")
         if path == "/aiter":
             start_response("200 OK", [("Content-Type", "text/plain")])
-            return AsyncBody(int(params.get("n", "3")), float(params.get("delay", "0")),
-                             params.get("name", "aiter"))
+            return AsyncBody(
+                int(params.get("n", "3")),
+                float(params.get("delay", "0")),
+                params.get("name", "aiter"),
+            )
         if path == "/closing":
             start_response("200 OK", [("Content-Type", "text/plain")])
             return ClosingIterable([b"x", b"y"], params.get("name", "coro"))
         if path == "/big":
             size = int(params.get("size", str(4 * 1024 * 1024)))
-            start_response("200 OK", [("Content-Type", "application/octet-stream"),
-                                      ("Content-Length", str(size))])
+            start_response(
+                "200 OK",
+                [("Content-Type", "application/octet-stream"), ("Content-Length", str(size))],
+            )
 
             async def gen():
                 left = size
                 while left > 0:
                     yield b"x" * min(left, 65536)
                     left -= 65536
+
             return gen()
         if path == "/pid":
             return _text(start_response, str(os.getpid()))

@@ -7,8 +7,10 @@ is set in the server's environment.
 
 def timing_middleware(get_response):
     """Wraps every request; adds a header so tests can see it ran."""
+
     def middleware(request):
         response = get_response(request)
         response["X-Function-Middleware"] = "ran"
         return response
+
     return middleware

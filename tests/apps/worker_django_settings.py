@@ -7,6 +7,7 @@ project that trusts it cannot be fooled.
 ``WORKER_DJANGO_FUNCTION_MIDDLEWARE=1`` in the environment adds a
 function-style middleware (tests.apps.worker_django_middleware).
 """
+
 import os
 
 SECRET_KEY = "worker-tests-not-secret"

@@ -1,4 +1,5 @@
 """Coroutine and sync views for the worker tests."""
+
 import asyncio
 import os
 import time

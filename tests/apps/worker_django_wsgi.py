@@ -3,6 +3,7 @@
 Each ``request_finished`` signal is recorded (see ``worker_apps.record``)
 so tests can check it fires once per request, cancelled ones included.
 """
+
 import os
 
 import async_app  # noqa: F401  (compat shims first)

@@ -1,4 +1,5 @@
 """The views and URLs of Django 5.2.8's tests/test_client that its async tests use."""
+
 from urllib.parse import urlencode
 
 from django.conf.urls import url
@@ -25,9 +26,7 @@ def post_view(request):
     """
     if request.method == "POST":
         if request.POST:
-            t = Template(
-                "Data received: {{ data }} is the value.", name="POST Template"
-            )
+            t = Template("Data received: {{ data }} is the value.", name="POST Template")
             c = Context({"data": request.POST["value"]})
         else:
             t = Template("Viewing POST page.", name="Empty POST Template")

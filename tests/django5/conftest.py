@@ -1,4 +1,5 @@
 """The ported Django tests are Django TestCases: they need the test database."""
+
 import pytest
 
 

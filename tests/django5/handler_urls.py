@@ -2,6 +2,7 @@
 
 Not here: ``bad_request`` (``django.core.exceptions.BadRequest`` is Django 3.2's).
 """
+
 import asyncio
 
 from django.conf.urls import url

@@ -1,4 +1,5 @@
 """Models of Django 5.2's tests/async (app label here: django5)."""
+
 from django.contrib.sessions.backends.db import SessionStore as DBStore
 from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models

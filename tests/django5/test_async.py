@@ -1,4 +1,5 @@
 """Django 5.2.8's tests/async/tests.py (adaptations: tests/django5/__init__.py)."""
+
 import os
 from unittest import mock
 
@@ -47,10 +48,7 @@ class AsyncUnsafeTest(SimpleTestCase):
     async def test_async_unsafe(self):
         # async_unsafe decorator catches bad access and returns the right
         # message.
-        msg = (
-            "You cannot call this from an async context - use a thread or "
-            "sync_to_async."
-        )
+        msg = "You cannot call this from an async context - use a thread or sync_to_async."
         with self.assertRaisesMessage(SynchronousOnlyOperation, msg):
             self.dangerous_method()
 

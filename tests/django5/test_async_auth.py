@@ -1,4 +1,5 @@
 """Django 5.2.8's tests/async/test_async_auth.py (adaptations: tests/django5/__init__.py)."""
+
 from django.contrib.auth import (
     aauthenticate,
     aget_user,
@@ -15,9 +16,7 @@ class AsyncAuthTest(TestCase):
     # setUpTestData() in Django 5.2, whose TestCase (3.2+) copies that data
     # for each test; Django 1.11's shares it between tests.
     def setUp(cls):
-        cls.test_user = User.objects.create_user(
-            "testuser", "test@example.com", "testpw"
-        )
+        cls.test_user = User.objects.create_user("testuser", "test@example.com", "testpw")
 
     async def test_aauthenticate(self):
         user = await aauthenticate(username="testuser", password="testpw")
@@ -54,9 +53,7 @@ class AsyncAuthTest(TestCase):
         request = HttpRequest()
         request.session = await self.client.asession()
         await alogin(request, self.test_user)
-        second_user = await User.objects.acreate_user(
-            "testuser2", "test2@example.com", "testpw2"
-        )
+        second_user = await User.objects.acreate_user("testuser2", "test2@example.com", "testpw2")
         await alogin(request, second_user)
         user = await aget_user(request)
         self.assertIsInstance(user, User)
@@ -94,9 +91,7 @@ class AsyncAuthTest(TestCase):
         self.assertIsInstance(user, User)
 
     async def test_invalid_login(self):
-        self.assertEqual(
-            await self.client.alogin(username="testuser", password=""), False
-        )
+        self.assertEqual(await self.client.alogin(username="testuser", password=""), False)
 
     async def test_client_aforce_login(self):
         await self.client.aforce_login(self.test_user)

@@ -1,4 +1,5 @@
 """Django 5.2.8's tests/async/test_async_model_methods.py (adaptations: tests/django5/__init__.py)."""
+
 from django.test import TestCase
 
 from .models import SimpleModel

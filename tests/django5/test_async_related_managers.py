@@ -1,4 +1,5 @@
 """Django 5.2.8's tests/async/test_async_related_managers.py (adaptations: tests/django5/__init__.py)."""
+
 from django.test import TestCase
 
 from .models import ManyToManyModel, RelatedModel, SimpleModel

@@ -1,4 +1,5 @@
 """Django 5.2.8's tests/async/test_async_shortcuts.py (adaptations: tests/django5/__init__.py)."""
+
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import aget_list_or_404, aget_object_or_404
@@ -18,12 +19,8 @@ class GetListObjectOr404Test(TestCase):
     async def test_aget_object_or_404(self):
         self.assertEqual(await aget_object_or_404(SimpleModel, field=1), self.s2)
         self.assertEqual(await aget_object_or_404(SimpleModel, Q(field=0)), self.s1)
-        self.assertEqual(
-            await aget_object_or_404(SimpleModel.objects.all(), field=1), self.s2
-        )
-        self.assertEqual(
-            await aget_object_or_404(self.s1.relatedmodel_set, pk=self.r1.pk), self.r1
-        )
+        self.assertEqual(await aget_object_or_404(SimpleModel.objects.all(), field=1), self.s2)
+        self.assertEqual(await aget_object_or_404(self.s1.relatedmodel_set, pk=self.r1.pk), self.r1)
         # Http404 is returned if the list is empty.
         msg = "No SimpleModel matches the given query."
         with self.assertRaisesMessage(Http404, msg):
@@ -32,12 +29,8 @@ class GetListObjectOr404Test(TestCase):
     async def test_get_list_or_404(self):
         self.assertEqual(await aget_list_or_404(SimpleModel, field=1), [self.s2])
         self.assertEqual(await aget_list_or_404(SimpleModel, Q(field=0)), [self.s1])
-        self.assertEqual(
-            await aget_list_or_404(SimpleModel.objects.all(), field=1), [self.s2]
-        )
-        self.assertEqual(
-            await aget_list_or_404(self.s1.relatedmodel_set, pk=self.r1.pk), [self.r1]
-        )
+        self.assertEqual(await aget_list_or_404(SimpleModel.objects.all(), field=1), [self.s2])
+        self.assertEqual(await aget_list_or_404(self.s1.relatedmodel_set, pk=self.r1.pk), [self.r1])
         # Http404 is returned if the list is empty.
         msg = "No SimpleModel matches the given query."
         with self.assertRaisesMessage(Http404, msg):

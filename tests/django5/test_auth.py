@@ -6,6 +6,7 @@ test_remote_user, test_hashers (their async tests need the auth_tests app's
 custom user models and backends, or 5.x-only backend API), and
 test_basic's test_aget_user_fallback_secret (SECRET_KEY_FALLBACKS is Django 4.1's).
 """
+
 from unittest import mock
 
 from django.conf.global_settings import PASSWORD_HASHERS
@@ -15,6 +16,7 @@ from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.contrib.auth.models import AnonymousUser, Group, User
 from django.http import HttpRequest, HttpResponse
 from django.test import SimpleTestCase, TestCase, TransactionTestCase, override_settings
+
 
 # From tests/auth_tests/test_basic.py
 class BasicTestCase(TestCase):
@@ -26,9 +28,7 @@ class BasicTestCase(TestCase):
 
     async def test_asuperuser(self):
         "Check the creation and properties of a superuser"
-        super = await User.objects.acreate_superuser(
-            "super", "super@example.com", "super"
-        )
+        super = await User.objects.acreate_superuser("super", "super@example.com", "super")
         self.assertTrue(super.is_superuser)
         self.assertTrue(super.is_active)
         self.assertTrue(super.is_staff)
@@ -47,9 +47,7 @@ class TestGetUser(TestCase):
 class TestAuthenticationMiddleware(TestCase):
     @classmethod
     def setUpTestData(cls):
-        cls.user = User.objects.create_user(
-            "test_user", "test@example.com", "test_password"
-        )
+        cls.user = User.objects.create_user("test_user", "test@example.com", "test_password")
 
     def setUp(self):
         self.middleware = AuthenticationMiddleware(lambda req: HttpResponse())
@@ -80,9 +78,7 @@ class NaturalKeysTestCase(TestCase):
 # From tests/auth_tests/test_models.py
 class UserManagerTestCase(TransactionTestCase):
     async def test_acreate_super_user_raises_error_on_false_is_superuser(self):
-        with self.assertRaisesMessage(
-            ValueError, "Superuser must have is_superuser=True."
-        ):
+        with self.assertRaisesMessage(ValueError, "Superuser must have is_superuser=True."):
             await User.objects.acreate_superuser(
                 username="test",
                 email="test@test.com",

@@ -6,6 +6,7 @@ modify_settings class decorator instead of setUpClass's enterClassContext
 test_aauthenticate_user_without_is_active_field is not ported, nor the
 perm_list validation tests (has_perms() raising ValueError is Django 4.2's
 sync behaviour)."""
+
 from async_app.sync import sync_to_async
 
 import sys
@@ -47,7 +48,6 @@ class BaseModelBackendTest:
         self.addCleanup(ContentType.objects.clear_cache)
         self.create_users()
 
-
     async def test_ahas_perm(self):
         user = await self.UserModel._default_manager.aget(pk=self.user.pk)
         self.assertIs(await user.ahas_perm("auth.test"), False)
@@ -67,9 +67,7 @@ class BaseModelBackendTest:
         await user.asave()
         self.assertIs(await user.ahas_perm("auth.test"), False)
 
-
     # Not ported: test_acustom_perms: Django 1.11's ModelBackend.get_all_permissions() adds the group permissions to the cached user-permission set itself, so a later get_user_permissions() returns them too (sync behaviour, fixed in later Django).
-
 
     async def test_ahas_no_object_perm(self):
         """See test_has_no_object_perm()"""
@@ -85,20 +83,14 @@ class BaseModelBackendTest:
         self.assertIs(await user.ahas_perm("auth.test"), True)
         self.assertEqual(await user.aget_all_permissions(), {"auth.test"})
 
-
     # Not ported: test_aanonymous_has_no_permissions: Django 1.11's ModelBackend.get_all_permissions() adds the group permissions to the cached user-permission set itself, so a later get_user_permissions() returns them too (sync behaviour, fixed in later Django).
 
-
     # Not ported: test_ainactive_has_no_permissions: Django 1.11's ModelBackend.get_all_permissions() adds the group permissions to the cached user-permission set itself, so a later get_user_permissions() returns them too (sync behaviour, fixed in later Django).
-
 
     async def test_aget_all_superuser_permissions(self):
         """See test_get_all_superuser_permissions()"""
         user = await self.UserModel._default_manager.aget(pk=self.superuser.pk)
-        self.assertEqual(
-            len(await user.aget_all_permissions()), await Permission.objects.acount()
-        )
-
+        self.assertEqual(len(await user.aget_all_permissions()), await Permission.objects.acount())
 
     @override_settings(
         PASSWORD_HASHERS=["tests.django5.test_auth_backends.CountingMD5PasswordHasher"]
@@ -129,15 +121,12 @@ class ModelBackendTest(BaseModelBackendTest, TestCase):
     user_credentials = {"username": "test", "password": "test"}
 
     def create_users(self):
-        self.user = User.objects.create_user(
-            email="test@example.com", **self.user_credentials
-        )
+        self.user = User.objects.create_user(email="test@example.com", **self.user_credentials)
         self.superuser = User.objects.create_superuser(
             username="test2",
             email="test2@example.com",
             password="test",
         )
-
 
     async def test_aauthenticate_inactive(self):
         """
@@ -147,7 +136,6 @@ class ModelBackendTest(BaseModelBackendTest, TestCase):
         self.user.is_active = False
         await self.user.asave()
         self.assertIsNone(await aauthenticate(**self.user_credentials))
-
 
     # Not ported: test_aauthenticate_user_without_is_active_field (see the module docstring).
 
@@ -220,24 +208,19 @@ class AnonymousUserBackendTest(SimpleTestCase):
     def setUp(self):
         self.user1 = AnonymousUser()
 
-
     async def test_ahas_perm(self):
         self.assertIs(await self.user1.ahas_perm("perm", TestObj()), False)
         self.assertIs(await self.user1.ahas_perm("anon", TestObj()), True)
-
 
     async def test_ahas_perms(self):
         self.assertIs(await self.user1.ahas_perms(["anon"], TestObj()), True)
         self.assertIs(await self.user1.ahas_perms(["anon", "perm"], TestObj()), False)
 
-
     # Not ported: test_ahas_perms_perm_list_invalid (see the module docstring).
-
 
     async def test_ahas_module_perms(self):
         self.assertIs(await self.user1.ahas_module_perms("app1"), True)
         self.assertIs(await self.user1.ahas_module_perms("app2"), False)
-
 
     async def test_aget_all_permissions(self):
         self.assertEqual(await self.user1.aget_all_permissions(TestObj()), {"anon"})
@@ -252,7 +235,6 @@ class NoBackendsTest(TestCase):
     @classmethod
     def setUpTestData(cls):
         cls.user = User.objects.create_user("test", "test@example.com", "test")
-
 
     async def test_araises_exception(self):
         msg = (
@@ -301,9 +283,7 @@ class PermissionDeniedBackendTest(TestCase):
     def setUp(self):
         self.user_login_failed = []
         signals.user_login_failed.connect(self.user_login_failed_listener)
-        self.addCleanup(
-            signals.user_login_failed.disconnect, self.user_login_failed_listener
-        )
+        self.addCleanup(signals.user_login_failed.disconnect, self.user_login_failed_listener)
 
     def user_login_failed_listener(self, sender, credentials, **kwargs):
         self.user_login_failed.append(credentials)
@@ -319,9 +299,7 @@ class PermissionDeniedBackendTest(TestCase):
 
     @modify_settings(AUTHENTICATION_BACKENDS={"append": backend})
     async def test_aauthenticate(self):
-        self.assertEqual(
-            await aauthenticate(username="test", password="test"), self.user1
-        )
+        self.assertEqual(await aauthenticate(username="test", password="test"), self.user1)
 
     @modify_settings(AUTHENTICATION_BACKENDS={"prepend": backend})
     async def test_ahas_perm_denied(self):
@@ -360,7 +338,6 @@ class TypeErrorBackend:
         raise TypeError
 
 
-
 class AuthenticateTests(TestCase):
     @classmethod
     def setUpTestData(cls):
@@ -380,9 +357,7 @@ class AuthenticateTests(TestCase):
     @unittest.expectedFailure
     async def test_aauthenticate_sensitive_variables(self):
         try:
-            await aauthenticate(
-                username="testusername", password=self.sensitive_password
-            )
+            await aauthenticate(username="testusername", password=self.sensitive_password)
         except TypeError:
             exc_info = sys.exc_info()
         rf = RequestFactory()

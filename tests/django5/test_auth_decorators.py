@@ -5,6 +5,7 @@ Adapted: the permissions are those of django.contrib.auth's User
 (``auth.add_user``, ``auth.change_user``) instead of the auth_tests app's
 CustomUser; LoginRequiredTestCase gets its user without AuthViewsTestCase.
 """
+
 from async_app.backports.coroutines import iscoroutinefunction
 
 from django.conf import settings
@@ -88,9 +89,7 @@ class PermissionsRequiredDecoratorTest(TestCase):
     def setUpTestData(cls):
         cls.user = models.User.objects.create(username="joe", password="qwerty")
         # Add permissions auth.add_customuser and auth.change_customuser
-        perms = models.Permission.objects.filter(
-            codename__in=("add_user", "change_user")
-        )
+        perms = models.Permission.objects.filter(codename__in=("add_user", "change_user"))
         cls.user.user_permissions.add(*perms)
 
     @classmethod
@@ -112,9 +111,7 @@ class PermissionsRequiredDecoratorTest(TestCase):
         self.assertIs(iscoroutinefunction(wrapped_view), True)
 
     def test_many_permissions_pass(self):
-        @permission_required(
-            ["auth.add_user", "auth.change_user"]
-        )
+        @permission_required(["auth.add_user", "auth.change_user"])
         def a_view(request):
             return HttpResponse()
 
@@ -124,9 +121,7 @@ class PermissionsRequiredDecoratorTest(TestCase):
         self.assertEqual(resp.status_code, 200)
 
     def test_many_permissions_in_set_pass(self):
-        @permission_required(
-            {"auth.add_user", "auth.change_user"}
-        )
+        @permission_required({"auth.add_user", "auth.change_user"})
         def a_view(request):
             return HttpResponse()
 
@@ -179,9 +174,7 @@ class PermissionsRequiredDecoratorTest(TestCase):
             a_view(request)
 
     async def test_many_permissions_pass_async_view(self):
-        @permission_required(
-            ["auth.add_user", "auth.change_user"]
-        )
+        @permission_required(["auth.add_user", "auth.change_user"])
         async def async_view(request):
             return HttpResponse()
 
@@ -191,9 +184,7 @@ class PermissionsRequiredDecoratorTest(TestCase):
         self.assertEqual(response.status_code, 200)
 
     async def test_many_permissions_in_set_pass_async_view(self):
-        @permission_required(
-            {"auth.add_user", "auth.change_user"}
-        )
+        @permission_required({"auth.add_user", "auth.change_user"})
         async def async_view(request):
             return HttpResponse()
 
@@ -255,9 +246,7 @@ class UserPassesTestDecoratorTest(TestCase):
         cls.user_deny = models.User.objects.create(username="jim", password="qwerty")
         models.Group.objects.create(name="Joe group")
         # Add permissions auth.add_customuser and auth.change_customuser
-        perms = models.Permission.objects.filter(
-            codename__in=("add_user", "change_user")
-        )
+        perms = models.Permission.objects.filter(codename__in=("add_user", "change_user"))
         cls.user_pass.user_permissions.add(*perms)
 
     @classmethod
@@ -284,9 +273,7 @@ class UserPassesTestDecoratorTest(TestCase):
 
     def test_decorator(self):
         def sync_test_func(user):
-            return bool(
-                models.Group.objects.filter(name__istartswith=user.username).exists()
-            )
+            return bool(models.Group.objects.filter(name__istartswith=user.username).exists())
 
         @user_passes_test(sync_test_func)
         def sync_view(request):
@@ -320,9 +307,7 @@ class UserPassesTestDecoratorTest(TestCase):
 
     async def test_decorator_async_view(self):
         def sync_test_func(user):
-            return bool(
-                models.Group.objects.filter(name__istartswith=user.username).exists()
-            )
+            return bool(models.Group.objects.filter(name__istartswith=user.username).exists())
 
         @user_passes_test(sync_test_func)
         async def async_view(request):

@@ -1,4 +1,5 @@
 """Django 5.2.8's tests/cache/tests_async.py."""
+
 import asyncio
 
 from django.core.cache import cache

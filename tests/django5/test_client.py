@@ -5,8 +5,15 @@ Adapted: URLs from tests/django5/client_urls.py; ``response.asgi_request`` is
 ``request.headers[name]`` (Django 2.2's HttpHeaders) is read as the
 ``request.META`` key it maps to.
 """
+
 from django.http import HttpResponse, HttpResponseNotAllowed
-from django.test import AsyncRequestFactory, SimpleTestCase, TestCase, modify_settings, override_settings
+from django.test import (
+    AsyncRequestFactory,
+    SimpleTestCase,
+    TestCase,
+    modify_settings,
+    override_settings,
+)
 from django.utils.decorators import async_only_middleware
 
 
@@ -57,9 +64,7 @@ class AsyncClientTest(TestCase):
 
     async def test_follow_double_redirect(self):
         response = await self.async_client.get("/double_redirect_view/", follow=True)
-        self.assertRedirects(
-            response, "/get_view/", status_code=302, target_status_code=200
-        )
+        self.assertRedirects(response, "/get_view/", status_code=302, target_status_code=200)
         self.assertEqual(len(response.redirect_chain), 2)
 
     async def test_get_data(self):
@@ -88,9 +93,7 @@ class AsyncClientTest(TestCase):
         for method in tests:
             with self.subTest(method=method):
                 client_method = getattr(self.async_client, method)
-                response = await client_method(
-                    "/async_get_view/", query_params={"example": "data"}
-                )
+                response = await client_method("/async_get_view/", query_params={"example": "data"})
                 self.assertEqual(response.wsgi_request.GET["example"], "data")
 
 

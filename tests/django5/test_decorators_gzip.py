@@ -2,6 +2,7 @@
 
 Adapted: ``response.headers[name]`` (Django 3.2) is ``response[name]``.
 """
+
 from async_app.backports.coroutines import iscoroutinefunction
 
 from django.http import HttpRequest, HttpResponse

@@ -2,6 +2,7 @@
 
 Adapted: ``response.headers[name]`` (Django 3.2) is ``response[name]``.
 """
+
 import datetime
 
 from async_app.backports.coroutines import iscoroutinefunction
@@ -113,18 +114,18 @@ class ConditionDecoratorTest(SimpleTestCase):
         def sync_view(request):
             return HttpResponse()
 
-        wrapped_view = condition(
-            etag_func=self.etag_func, last_modified_func=self.latest_entry
-        )(sync_view)
+        wrapped_view = condition(etag_func=self.etag_func, last_modified_func=self.latest_entry)(
+            sync_view
+        )
         self.assertIs(iscoroutinefunction(wrapped_view), False)
 
     def test_wrapped_async_function_is_coroutine_function(self):
         async def async_view(request):
             return HttpResponse()
 
-        wrapped_view = condition(
-            etag_func=self.etag_func, last_modified_func=self.latest_entry
-        )(async_view)
+        wrapped_view = condition(etag_func=self.etag_func, last_modified_func=self.latest_entry)(
+            async_view
+        )
         self.assertIs(iscoroutinefunction(wrapped_view), True)
 
     def test_condition_decorator(self):

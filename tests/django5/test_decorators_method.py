@@ -3,6 +3,7 @@
 The module's sync tests (MethodDecoratorTests, DecoratorsTest, ...) test
 Django's sync decorators and are not ported here.
 """
+
 import asyncio
 from functools import update_wrapper, wraps
 
@@ -10,7 +11,6 @@ from async_app.backports.coroutines import iscoroutinefunction
 
 from django.test import SimpleTestCase
 from django.utils.decorators import method_decorator
-
 
 
 def async_simple_dec(func):

@@ -109,14 +109,10 @@ class AsyncHandlerRequestTests(SimpleTestCase):
             "serve them asynchronously. Use an asynchronous iterator instead."
         )
         with self.assertWarnsMessage(Warning, msg) as ctx:
-            self.assertEqual(
-                b"".join([chunk async for chunk in response]), b"streaming content"
-            )
+            self.assertEqual(b"".join([chunk async for chunk in response]), b"streaming content")
         self.assertEqual(ctx.filename, __file__)
 
     async def test_async_streaming(self):
         response = await self.async_client.get("/async_streaming/")
         self.assertEqual(response.status_code, 200)
-        self.assertEqual(
-            b"".join([chunk async for chunk in response]), b"streaming content"
-        )
+        self.assertEqual(b"".join([chunk async for chunk in response]), b"streaming content")

@@ -6,6 +6,7 @@
 or an unusable hash; calling ``make_password`` to even out the timing is
 Django 4.2's).
 """
+
 from django.conf.global_settings import PASSWORD_HASHERS
 from django.contrib.auth.hashers import acheck_password, make_password
 from django.test import SimpleTestCase

@@ -5,6 +5,7 @@ Adapted: the middleware, views and URLs come from tests/django5/mwexc (dotted
 paths in messages follow). The sync MiddlewareTests/RootUrlconfTests and
 MiddlewareNotUsedTests' sync tests test Django's own handler.
 """
+
 from django.core.exceptions import MiddlewareNotUsed
 from django.test import SimpleTestCase, override_settings
 
@@ -169,9 +170,7 @@ class AsyncMiddlewareTests(SimpleTestCase):
         ]
     )
     async def test_process_template_response(self):
-        response = await self.async_client.get(
-            "/middleware_exceptions/template_response/"
-        )
+        response = await self.async_client.get("/middleware_exceptions/template_response/")
         self.assertEqual(
             response.content,
             b"template_response OK\nAsyncTemplateResponseMiddleware",
@@ -196,9 +195,7 @@ class AsyncMiddlewareTests(SimpleTestCase):
         ]
     )
     async def test_exception_in_render_passed_to_process_exception(self):
-        response = await self.async_client.get(
-            "/middleware_exceptions/exception_in_render/"
-        )
+        response = await self.async_client.get("/middleware_exceptions/exception_in_render/")
         self.assertEqual(response.content, b"Exception caught")
 
     @override_settings(
@@ -207,9 +204,7 @@ class AsyncMiddlewareTests(SimpleTestCase):
         ]
     )
     async def test_exception_in_async_render_passed_to_process_exception(self):
-        response = await self.async_client.get(
-            "/middleware_exceptions/async_exception_in_render/"
-        )
+        response = await self.async_client.get("/middleware_exceptions/async_exception_in_render/")
         self.assertEqual(response.content, b"Exception caught")
 
     @override_settings(

@@ -1,4 +1,5 @@
 """Django 5.2.8's tests/deprecation/test_middleware_mixin.py (adaptations: tests/django5/__init__.py)."""
+
 import threading
 
 from async_app.backports.coroutines import iscoroutinefunction
@@ -63,8 +64,7 @@ class MiddlewareMixinTests(SimpleTestCase):
         )
         self.assertEqual(
             repr(MiddlewareMixin(get_response)),
-            "<MiddlewareMixin get_response="
-            "MiddlewareMixinTests.test_repr.<locals>.get_response>",
+            "<MiddlewareMixin get_response=MiddlewareMixinTests.test_repr.<locals>.get_response>",
         )
         self.assertEqual(
             repr(CsrfViewMiddleware(GetResponse())),

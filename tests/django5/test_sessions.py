@@ -1,4 +1,5 @@
 """Django 5.2.8's tests/sessions_tests/tests.py: its async tests (sync tests of 5.2's sessions not ported)."""
+
 import shutil
 import tempfile
 import unittest
@@ -39,16 +40,13 @@ class SessionTestsMixin:
         # of runs (think buildbots)
         self.addCleanup(self.session.delete)
 
-
     async def test_get_empty_async(self):
         self.assertIsNone(await self.session.aget("cat"))
-
 
     async def test_store_async(self):
         await self.session.aset("cat", "dog")
         self.assertIs(self.session.modified, True)
         self.assertEqual(await self.session.apop("cat"), "dog")
-
 
     async def test_pop_async(self):
         await self.session.aset("some key", "exists")
@@ -61,14 +59,10 @@ class SessionTestsMixin:
         self.assertIs(self.session.modified, True)
         self.assertIsNone(await self.session.aget("some key"))
 
-
     async def test_pop_default_async(self):
-        self.assertEqual(
-            await self.session.apop("some key", "does not exist"), "does not exist"
-        )
+        self.assertEqual(await self.session.apop("some key", "does not exist"), "does not exist")
         self.assertIs(self.session.accessed, True)
         self.assertIs(self.session.modified, False)
-
 
     async def test_pop_default_named_argument_async(self):
         self.assertEqual(
@@ -78,11 +72,9 @@ class SessionTestsMixin:
         self.assertIs(self.session.accessed, True)
         self.assertIs(self.session.modified, False)
 
-
     async def test_pop_no_default_keyerror_raised_async(self):
         with self.assertRaises(KeyError):
             await self.session.apop("some key")
-
 
     async def test_setdefault_async(self):
         self.assertEqual(await self.session.asetdefault("foo", "bar"), "bar")
@@ -90,13 +82,11 @@ class SessionTestsMixin:
         self.assertIs(self.session.accessed, True)
         self.assertIs(self.session.modified, True)
 
-
     async def test_update_async(self):
         await self.session.aupdate({"update key": 1})
         self.assertIs(self.session.accessed, True)
         self.assertIs(self.session.modified, True)
         self.assertEqual(await self.session.aget("update key", None), 1)
-
 
     async def test_has_key_async(self):
         await self.session.aset("some key", 1)
@@ -105,7 +95,6 @@ class SessionTestsMixin:
         self.assertIs(await self.session.ahas_key("some key"), True)
         self.assertIs(self.session.accessed, True)
         self.assertIs(self.session.modified, False)
-
 
     async def test_values_async(self):
         self.assertEqual(list(await self.session.avalues()), [])
@@ -117,7 +106,6 @@ class SessionTestsMixin:
         self.assertIs(self.session.accessed, True)
         self.assertIs(self.session.modified, False)
 
-
     async def test_keys_async(self):
         await self.session.aset("x", 1)
         self.session.modified = False
@@ -125,7 +113,6 @@ class SessionTestsMixin:
         self.assertEqual(list(await self.session.akeys()), ["x"])
         self.assertIs(self.session.accessed, True)
         self.assertIs(self.session.modified, False)
-
 
     async def test_items_async(self):
         await self.session.aset("x", 1)
@@ -135,17 +122,14 @@ class SessionTestsMixin:
         self.assertIs(self.session.accessed, True)
         self.assertIs(self.session.modified, False)
 
-
     async def test_save_async(self):
         await self.session.asave()
         self.assertIs(await self.session.aexists(self.session.session_key), True)
-
 
     async def test_delete_async(self):
         await self.session.asave()
         await self.session.adelete(self.session.session_key)
         self.assertIs(await self.session.aexists(self.session.session_key), False)
-
 
     async def test_flush_async(self):
         await self.session.aset("foo", "bar")
@@ -158,7 +142,6 @@ class SessionTestsMixin:
         self.assertIs(self.session.modified, True)
         self.assertIs(self.session.accessed, True)
 
-
     async def test_cycle_async(self):
         await self.session.aset("a", "c")
         await self.session.aset("b", "d")
@@ -170,7 +153,6 @@ class SessionTestsMixin:
         self.assertNotEqual(self.session.session_key, prev_key)
         self.assertEqual(list(await self.session.aitems()), prev_data)
 
-
     async def test_cycle_with_no_session_cache_async(self):
         await self.session.aset("a", "c")
         await self.session.aset("b", "d")
@@ -181,12 +163,10 @@ class SessionTestsMixin:
         await self.session.acycle_key()
         self.assertCountEqual(await self.session.aitems(), prev_data)
 
-
     async def test_save_doesnt_clear_data_async(self):
         await self.session.aset("a", "b")
         await self.session.asave()
         self.assertEqual(await self.session.aget("a"), "b")
-
 
     async def test_invalid_key_async(self):
         # Submitting an invalid session key (either by guessing, or if the db has
@@ -202,21 +182,15 @@ class SessionTestsMixin:
             # session key; make sure that entry is manually deleted
             await session.adelete("1")
 
-
     # Custom session expiry
 
     async def test_default_expiry_async(self):
         # A normal session has a max age equal to settings.
-        self.assertEqual(
-            await self.session.aget_expiry_age(), settings.SESSION_COOKIE_AGE
-        )
+        self.assertEqual(await self.session.aget_expiry_age(), settings.SESSION_COOKIE_AGE)
         # So does a custom session with an idle expiration time of 0 (but it'll
         # expire at browser close).
         await self.session.aset_expiry(0)
-        self.assertEqual(
-            await self.session.aget_expiry_age(), settings.SESSION_COOKIE_AGE
-        )
-
+        self.assertEqual(await self.session.aget_expiry_age(), settings.SESSION_COOKIE_AGE)
 
     async def test_custom_expiry_seconds_async(self):
         modification = timezone.now()
@@ -228,7 +202,6 @@ class SessionTestsMixin:
 
         age = await self.session.aget_expiry_age(modification=modification)
         self.assertEqual(age, 10)
-
 
     async def test_custom_expiry_timedelta_async(self):
         modification = timezone.now()
@@ -247,7 +220,6 @@ class SessionTestsMixin:
         age = await self.session.aget_expiry_age(modification=modification)
         self.assertEqual(age, 10)
 
-
     async def test_custom_expiry_datetime_async(self):
         modification = timezone.now()
 
@@ -259,15 +231,11 @@ class SessionTestsMixin:
         age = await self.session.aget_expiry_age(modification=modification)
         self.assertEqual(age, 10)
 
-
     async def test_custom_expiry_reset_async(self):
         await self.session.aset_expiry(None)
         await self.session.aset_expiry(10)
         await self.session.aset_expiry(None)
-        self.assertEqual(
-            await self.session.aget_expiry_age(), settings.SESSION_COOKIE_AGE
-        )
-
+        self.assertEqual(await self.session.aget_expiry_age(), settings.SESSION_COOKIE_AGE)
 
     async def test_get_expire_at_browser_close_async(self):
         # Tests get_expire_at_browser_close with different settings and different
@@ -292,9 +260,7 @@ class SessionTestsMixin:
             await self.session.aset_expiry(None)
             self.assertIs(await self.session.aget_expire_at_browser_close(), True)
 
-
     # Not ported: test_actual_expiry_async: Django 1.11's set_expiry(timedelta) stores a datetime, which its JSONSerializer cannot encode (sync behaviour)
-
 
     async def test_session_load_does_not_create_record_async(self):
         session = self.backend("someunknownkey")
@@ -304,7 +270,6 @@ class SessionTestsMixin:
         self.assertIs(await session.aexists(session.session_key), False)
         # Provided unknown key was cycled, not reused.
         self.assertNotEqual(session.session_key, "someunknownkey")
-
 
     async def test_session_asave_does_not_resurrect_session_logged_out_in_other_context(
         self,
@@ -337,7 +302,6 @@ class DatabaseSessionTests(SessionTestsMixin, TestCase):
     def model(self):
         return self.backend.get_model_class()
 
-
     async def test_aclear_expired(self):
         self.assertEqual(await self.model.objects.acount(), 0)
 
@@ -368,34 +332,24 @@ class CustomDatabaseSessionTests(DatabaseSessionTests):
     session_engine = "tests.django5.models"
     custom_session_cookie_age = 60 * 60 * 24  # One day.
 
-
     @unittest.skip("Not ported: SessionBase.get_session_cookie_age() is Django 3.0's sync API")
     async def test_custom_expiry_reset_async(self):
         await self.session.aset_expiry(None)
         await self.session.aset_expiry(10)
         await self.session.aset_expiry(None)
-        self.assertEqual(
-            await self.session.aget_expiry_age(), self.custom_session_cookie_age
-        )
-
+        self.assertEqual(await self.session.aget_expiry_age(), self.custom_session_cookie_age)
 
     @unittest.skip("Not ported: SessionBase.get_session_cookie_age() is Django 3.0's sync API")
     async def test_default_expiry_async(self):
-        self.assertEqual(
-            await self.session.aget_expiry_age(), self.custom_session_cookie_age
-        )
+        self.assertEqual(await self.session.aget_expiry_age(), self.custom_session_cookie_age)
         await self.session.aset_expiry(0)
-        self.assertEqual(
-            await self.session.aget_expiry_age(), self.custom_session_cookie_age
-        )
+        self.assertEqual(await self.session.aget_expiry_age(), self.custom_session_cookie_age)
 
 
 class CacheDBSessionTests(SessionTestsMixin, TestCase):
     backend = CacheDBSession
 
-
     # Some backends might issue a warning
-
 
     # Not ported: test_cache_async_set_failure_non_fatal: Django 1.11's cached_db save() does not catch and log cache errors (sync behaviour, Django 4.2)
 
@@ -433,14 +387,15 @@ class FileSessionPathLibTests(FileSessionTests):
 
 
 class CacheSessionTests(SessionTestsMixin, SimpleTestCase):
-    @unittest.skip("Not ported: Django 1.11's cache SessionStore.exists(None) returns None (sync behaviour)")
+    @unittest.skip(
+        "Not ported: Django 1.11's cache SessionStore.exists(None) returns None (sync behaviour)"
+    )
     async def test_session_load_does_not_create_record_async(self):
         pass
 
     backend = CacheSession
 
     # Some backends might issue a warning
-
 
     async def test_create_and_save_async(self):
         self.session = self.backend()
@@ -452,29 +407,20 @@ class CacheSessionTests(SessionTestsMixin, SimpleTestCase):
 class CookieSessionTests(SessionTestsMixin, SimpleTestCase):
     backend = CookieSession
 
-
     async def test_save_async(self):
         pass
-
 
     async def test_cycle_async(self):
         pass
 
-
     async def test_actual_expiry_async(self):
         pass
 
-
-    @unittest.skip(
-        "Cookie backend doesn't have an external store to create records in."
-    )
+    @unittest.skip("Cookie backend doesn't have an external store to create records in.")
     async def test_session_load_does_not_create_record_async(self):
         pass
 
-
-    @unittest.skip(
-        "CookieSession is stored in the client and there is no way to query it."
-    )
+    @unittest.skip("CookieSession is stored in the client and there is no way to query it.")
     async def test_session_asave_does_not_resurrect_session_logged_out_in_other_context(
         self,
     ):
@@ -487,36 +433,30 @@ class SessionBaseTests(SimpleTestCase):
     def setUp(self):
         self.session = SessionBase()
 
-
     async def test_acreate(self):
         msg = self.not_implemented_msg % "a create"
         with self.assertRaisesMessage(NotImplementedError, msg):
             await self.session.acreate()
-
 
     async def test_adelete(self):
         msg = self.not_implemented_msg % "a delete"
         with self.assertRaisesMessage(NotImplementedError, msg):
             await self.session.adelete()
 
-
     async def test_aexists(self):
         msg = self.not_implemented_msg % "an exists"
         with self.assertRaisesMessage(NotImplementedError, msg):
             await self.session.aexists(None)
-
 
     async def test_aload(self):
         msg = self.not_implemented_msg % "a load"
         with self.assertRaisesMessage(NotImplementedError, msg):
             await self.session.aload()
 
-
     async def test_asave(self):
         msg = self.not_implemented_msg % "a save"
         with self.assertRaisesMessage(NotImplementedError, msg):
             await self.session.asave()
-
 
     async def test_atest_cookie(self):
         self.assertIs(await self.session.ahas_key(self.session.TEST_COOKIE_NAME), False)
@@ -524,4 +464,3 @@ class SessionBaseTests(SimpleTestCase):
         self.assertIs(await self.session.atest_cookie_worked(), True)
         await self.session.adelete_test_cookie()
         self.assertIs(await self.session.ahas_key(self.session.TEST_COOKIE_NAME), False)
-

@@ -3,6 +3,7 @@
 The sync SignalTests/LazyModelRefTests test Django 1.11's own signals and are
 not ported here.
 """
+
 from async_app.backports.coroutines import markcoroutinefunction
 
 from django import dispatch

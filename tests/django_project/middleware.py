@@ -3,6 +3,7 @@
 Each records what it was handed into ``EVENTS`` so tests can compare the order
 of hooks between handlers, and check that no hook ever saw a coroutine.
 """
+
 import asyncio
 import inspect
 import threading

@@ -1,4 +1,5 @@
 """Settings for the test suite's Django project (every view kind, full middleware)."""
+
 import os
 import tempfile
 
@@ -72,5 +73,8 @@ SESSION_ENGINE = "django.contrib.sessions.backends.db"
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     # DRF throttles counted in the database (tests/test_drf*.py)
-    "drf_db": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "drf_throttle_cache"},
+    "drf_db": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "drf_throttle_cache",
+    },
 }

@@ -1,4 +1,5 @@
 """URLs of the view-side toolkit examples (included at ``/toolkit/``)."""
+
 from django.conf.urls import url
 
 from . import toolkit_views as views

@@ -6,6 +6,7 @@ under the test clients and a real gunicorn.
 
 ``Group`` stands in for "a model of yours": it is one of Django's own.
 """
+
 import asyncio
 import time
 
@@ -16,7 +17,13 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.views.generic import FormView, View
 
-from async_app import SynchronousOnlyOperation, database_sync_to_async, http_session, spawn, sync_to_async
+from async_app import (
+    SynchronousOnlyOperation,
+    database_sync_to_async,
+    http_session,
+    spawn,
+    sync_to_async,
+)
 
 # -- concurrent calls with asyncio.gather ---------------------------------------
 
@@ -64,7 +71,9 @@ async def groups(request):
 async def whoami(request):
     # request.user is loaded before a coroutine view runs; what it refers to
     # (its groups here) is not: query it through the helper.
-    groups = await database_sync_to_async(lambda: list(request.user.groups.values_list("name", flat=True)))()
+    groups = await database_sync_to_async(
+        lambda: list(request.user.groups.values_list("name", flat=True))
+    )()
     return HttpResponse(" ".join([request.user.username] + groups))
 
 

@@ -4,6 +4,7 @@
 ``DJANGO_SETTINGS_MODULE`` may pick ``toolkit_settings`` (function-style
 middleware in the chain).
 """
+
 import os
 
 import async_app  # noqa: F401  (compat shims first)

@@ -1,11 +1,28 @@
 """URLs of the test project: ``/sync/<name>/`` and ``/async/<name>/`` pairs, and extras."""
+
 from django.conf.urls import include, url
 
 from . import views
 
 PAIRED = [
-    "hello", "template", "render", "message", "language", "reverse", "echo", "404", "403",
-    "400", "500", "none", "stream", "file", "sleep", "protected", "key_error", "template_title",
+    "hello",
+    "template",
+    "render",
+    "message",
+    "language",
+    "reverse",
+    "echo",
+    "404",
+    "403",
+    "400",
+    "500",
+    "none",
+    "stream",
+    "file",
+    "sleep",
+    "protected",
+    "key_error",
+    "template_title",
 ]
 
 urlpatterns = []
@@ -13,7 +30,9 @@ for _name in PAIRED:
     for _kind in ("sync", "async"):
         _view = getattr(views, "%s_%s" % (_kind, _name), None)
         if _view is not None:
-            urlpatterns.append(url(r"^%s/%s/$" % (_kind, _name), _view, name="%s_%s" % (_kind, _name)))
+            urlpatterns.append(
+                url(r"^%s/%s/$" % (_kind, _name), _view, name="%s_%s" % (_kind, _name))
+            )
 
 urlpatterns += [
     url(r"^generator/hello/$", views.generator_hello, name="generator_hello"),

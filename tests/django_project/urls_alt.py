@@ -1,4 +1,5 @@
 """Another urlconf: the same path, another view (tests of urlconf changes)."""
+
 from django.conf.urls import url
 
 from . import views

@@ -3,6 +3,7 @@
 Views named ``sync_*`` and ``async_*`` with the same suffix produce the same
 response, so the regression suite can compare them across handlers.
 """
+
 import asyncio
 import io
 import os
@@ -94,12 +95,16 @@ def sync_protected(request):
 
 def sync_template(request):
     request.session["visits"] = request.session.get("visits", 0) + 1
-    return TemplateResponse(request, "page.html", {"title": "template", "visits": request.session["visits"]})
+    return TemplateResponse(
+        request, "page.html", {"title": "template", "visits": request.session["visits"]}
+    )
 
 
 async def async_template(request):
     request.session["visits"] = request.session.get("visits", 0) + 1
-    return TemplateResponse(request, "page.html", {"title": "template", "visits": request.session["visits"]})
+    return TemplateResponse(
+        request, "page.html", {"title": "template", "visits": request.session["visits"]}
+    )
 
 
 def sync_render(request):
@@ -121,7 +126,9 @@ async def async_message(request):
 
 
 def sync_login(request):
-    user = authenticate(request, username=request.POST["username"], password=request.POST["password"])
+    user = authenticate(
+        request, username=request.POST["username"], password=request.POST["password"]
+    )
     if user is None:
         return HttpResponse("no", status=401)
     login(request, user)
@@ -146,11 +153,23 @@ async def async_reverse(request):
 
 
 def sync_echo(request):
-    return JsonResponse({"method": request.method, "body": request.body.decode("latin-1"), "post": request.POST.dict()})
+    return JsonResponse(
+        {
+            "method": request.method,
+            "body": request.body.decode("latin-1"),
+            "post": request.POST.dict(),
+        }
+    )
 
 
 async def async_echo(request):
-    return JsonResponse({"method": request.method, "body": request.body.decode("latin-1"), "post": request.POST.dict()})
+    return JsonResponse(
+        {
+            "method": request.method,
+            "body": request.body.decode("latin-1"),
+            "post": request.POST.dict(),
+        }
+    )
 
 
 # -- forms ---------------------------------------------------------------------
@@ -224,7 +243,9 @@ async def async_none(request):
 
 
 def sync_stream(request):
-    return StreamingHttpResponse((("chunk %d\n" % i).encode() for i in range(3)), content_type="text/plain")
+    return StreamingHttpResponse(
+        (("chunk %d\n" % i).encode() for i in range(3)), content_type="text/plain"
+    )
 
 
 async def async_stream(request):
@@ -237,11 +258,15 @@ async def async_stream(request):
 
 
 def sync_file(request):
-    return FileResponse(open(os.path.join(os.path.dirname(__file__), "templates", "page.html"), "rb"))
+    return FileResponse(
+        open(os.path.join(os.path.dirname(__file__), "templates", "page.html"), "rb")
+    )
 
 
 async def async_file(request):
-    return FileResponse(open(os.path.join(os.path.dirname(__file__), "templates", "page.html"), "rb"))
+    return FileResponse(
+        open(os.path.join(os.path.dirname(__file__), "templates", "page.html"), "rb")
+    )
 
 
 # -- timing (used by worker/concurrency tests) ---------------------------------
@@ -292,7 +317,9 @@ def sync_thread_name(request):
 
 
 async def async_hook_flag(request):
-    return HttpResponse("hook ran: %s" % getattr(request, "async_hook_ran", False), content_type="text/plain")
+    return HttpResponse(
+        "hook ran: %s" % getattr(request, "async_hook_ran", False), content_type="text/plain"
+    )
 
 
 ENDLESS_STREAMS_CLOSED = []

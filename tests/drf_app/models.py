@@ -1,4 +1,5 @@
 """The API's one model."""
+
 from django.conf import settings
 from django.db import models
 
@@ -9,4 +10,6 @@ class Item(models.Model):
     name = models.CharField(max_length=50)
     price = models.IntegerField(default=0)
     note = models.CharField(max_length=100, blank=True, default="")
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )

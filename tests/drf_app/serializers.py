@@ -1,4 +1,5 @@
 """Serializers of the test API."""
+
 from rest_framework import serializers
 
 from async_app import database_sync_to_async

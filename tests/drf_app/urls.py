@@ -1,4 +1,5 @@
 """URLs of the test API (mounted at /drf/ by tests.django_project.urls)."""
+
 from django.conf.urls import url
 from rest_framework.routers import DefaultRouter
 

@@ -1,4 +1,5 @@
 """Every coroutine handler kind of DRF 3.11, with their sync twins for comparison."""
+
 import asyncio
 import os
 import threading
@@ -62,8 +63,13 @@ class Hello(APIView):
 
     async def get(self, request):
         await asyncio.sleep(0)
-        return Response({"user": request.user.username, "handler": "coroutine",
-                         "authenticator": type(request.successful_authenticator).__name__})
+        return Response(
+            {
+                "user": request.user.username,
+                "handler": "coroutine",
+                "authenticator": type(request.successful_authenticator).__name__,
+            }
+        )
 
     def post(self, request):
         return Response({"user": request.user.username, "handler": "sync", "data": request.data})
@@ -76,8 +82,13 @@ class SyncHello(APIView):
     permission_classes = [IsAuthenticated]
 
     def get(self, request):
-        return Response({"user": request.user.username, "handler": "coroutine",
-                         "authenticator": type(request.successful_authenticator).__name__})
+        return Response(
+            {
+                "user": request.user.username,
+                "handler": "coroutine",
+                "authenticator": type(request.successful_authenticator).__name__,
+            }
+        )
 
     post = Hello.post
 
@@ -164,7 +175,9 @@ class WhereChecksRun(APIView):
     permission_classes = [IsAuthenticated]
 
     async def get(self, request):
-        return Response({"checks": request.checks_thread, "handler": threading.current_thread().name})
+        return Response(
+            {"checks": request.checks_thread, "handler": threading.current_thread().name}
+        )
 
 
 def wrapping_exception_handler(exc, context):

@@ -6,21 +6,31 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
             name='Photo',
             fields=[
-                ('id', models.AutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                (
+                    'id',
+                    models.AutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name='ID'
+                    ),
+                ),
                 ('image', models.ImageField(upload_to='photos/originals/%Y/%m/')),
                 ('thumbnail', models.ImageField(blank=True, upload_to='photos/thumbnails/%Y/%m/')),
                 ('caption', models.CharField(blank=True, max_length=200)),
-                ('source', models.CharField(choices=[('upload', 'Uploaded'), ('import', 'Imported')], default='upload', max_length=10)),
+                (
+                    'source',
+                    models.CharField(
+                        choices=[('upload', 'Uploaded'), ('import', 'Imported')],
+                        default='upload',
+                        max_length=10,
+                    ),
+                ),
                 ('source_url', models.URLField(blank=True, max_length=2000)),
                 ('width', models.PositiveIntegerField(default=0)),
                 ('height', models.PositiveIntegerField(default=0)),

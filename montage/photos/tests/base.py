@@ -1,4 +1,5 @@
 """Shared helpers for montage's tests."""
+
 import asyncio
 import io
 import os
@@ -66,7 +67,9 @@ class MediaTestCase(TestCase):
         """Create a processed photo the way the views do (sync)."""
         data = image_bytes(color, fmt=fmt)
         processed = imaging.process_image(io.BytesIO(data))
-        return services.save_photo(io.BytesIO(data), processed, name="made", caption=caption, **kwargs)
+        return services.save_photo(
+            io.BytesIO(data), processed, name="made", caption=caption, **kwargs
+        )
 
 
 def new_loop_run(coro):

@@ -3,6 +3,7 @@
 The generator's ORM calls run inline (``async_app.sync.inline_mode``), inside
 the test's transaction; events travel on the in-process pub/sub backend.
 """
+
 import asyncio
 
 from django.test import TestCase
@@ -33,14 +34,18 @@ class EventTests(TestCase):
         )
 
     def test_parse_last_event_id(self):
-        self.assertEqual([parse_last_event_id(v) for v in ("12", " 3 ", "", None, "x", "-1")],
-                         [12, 3, None, None, None, None])
+        self.assertEqual(
+            [parse_last_event_id(v) for v in ("12", " 3 ", "", None, "x", "-1")],
+            [12, 3, None, None, None, None],
+        )
 
     def test_announce_stores_and_publishes_with_its_type_as_event(self):
         with Listener() as listener:
             event_id = run(announce({"type": "upload", "id": 1}))
             events = listener.events()
-        self.assertEqual(events, [{"id": event_id, "event": "upload", "data": {"type": "upload", "id": 1}}])
+        self.assertEqual(
+            events, [{"id": event_id, "event": "upload", "data": {"type": "upload", "id": 1}}]
+        )
         self.assertEqual(Event.objects.get().as_message(), events[0])
 
 
@@ -58,8 +63,10 @@ class EventStreamTests(TestCase):
 
         chunks, event_id, subscribed, after = run(scenario())
         self.assertEqual(chunks[0], b"retry: 1500\n: connected\n\n")
-        self.assertEqual(chunks[1], ('id: %d\nevent: upload\ndata: {"id": 5, "type": "upload"}\n\n'
-                                     % event_id).encode())
+        self.assertEqual(
+            chunks[1],
+            ('id: %d\nevent: upload\ndata: {"id": 5, "type": "upload"}\n\n' % event_id).encode(),
+        )
         self.assertEqual(chunks[2], b": keep-alive\n\n")
         self.assertEqual((subscribed, after), (1, 0))
 

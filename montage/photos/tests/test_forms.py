@@ -1,4 +1,5 @@
 """Form validation (no request handler involved)."""
+
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import SimpleTestCase, override_settings
 
@@ -19,13 +20,24 @@ class ImportFormTests(SimpleTestCase):
         self.assertEqual(urls, ["http://127.0.0.1:8001/a.png", "https://example.com/b.jpg"])
 
     def test_other_schemes_are_refused_clearly(self):
-        for url in ("ftp://example.com/a.png", "file:///etc/passwd", "javascript:alert(1)", "data:image/png;base64,AAAA", "example.com/a.png"):
+        for url in (
+            "ftp://example.com/a.png",
+            "file:///etc/passwd",
+            "javascript:alert(1)",
+            "data:image/png;base64,AAAA",
+            "example.com/a.png",
+        ):
             ok, urls, errors = self.clean("https://example.com/ok.png\n" + url)
             self.assertFalse(ok, url)
             self.assertEqual(errors, ["Only http and https URLs can be imported: %s" % url])
 
     def test_malformed_urls(self):
-        for url in ("http://", "http://exa mple.com/a.png", "http://exa\tmple.com/a.png", "http://[::1/a"):
+        for url in (
+            "http://",
+            "http://exa mple.com/a.png",
+            "http://exa\tmple.com/a.png",
+            "http://[::1/a",
+        ):
             ok, urls, errors = self.clean(url)
             self.assertFalse(ok, url)
             self.assertEqual(errors, ["Not a valid URL: %s" % url])
@@ -33,7 +45,9 @@ class ImportFormTests(SimpleTestCase):
     def test_empty_and_too_many(self):
         self.assertEqual(self.clean(" \n ")[2], ["This field is required."])
         with override_settings(MONTAGE_IMPORT_MAX_URLS=2):
-            ok, urls, errors = self.clean("http://a.example/1\nhttp://a.example/2\nhttp://a.example/3")
+            ok, urls, errors = self.clean(
+                "http://a.example/1\nhttp://a.example/2\nhttp://a.example/3"
+            )
         self.assertEqual(errors, ["At most 2 URLs at a time."])
 
 
@@ -60,7 +74,9 @@ class UploadFormTests(SimpleTestCase):
     def test_unsupported_format(self):
         form = self.form(image_bytes(fmt="BMP"), name="old.bmp")
         self.assertFalse(form.is_valid())
-        self.assertEqual(form.errors["image"], ["BMP images are not supported; use JPEG, PNG, GIF or WebP."])
+        self.assertEqual(
+            form.errors["image"], ["BMP images are not supported; use JPEG, PNG, GIF or WebP."]
+        )
 
     @override_settings(MONTAGE_MAX_UPLOAD_SIZE=100)
     def test_too_big(self):

@@ -1,4 +1,5 @@
 """Pillow processing: thumbnails and the montage (no request handler involved)."""
+
 import io
 
 from django.test import SimpleTestCase
@@ -53,7 +54,9 @@ class ProcessImageTests(SimpleTestCase):
 
     def test_truncated_image(self):
         data = image_bytes(size=(400, 400), fmt="PNG")
-        with self.assertRaisesRegex(imaging.InvalidImage, "damaged"), self.assertLogs("montage.photos.imaging", "INFO"):
+        with self.assertRaisesRegex(imaging.InvalidImage, "damaged"), self.assertLogs(
+            "montage.photos.imaging", "INFO"
+        ):
             imaging.process_image(io.BytesIO(data[: len(data) // 2]))
 
 
@@ -74,7 +77,9 @@ class MontageTests(SimpleTestCase):
 
     def test_grid_of_tiles(self):
         colors = [(250, 0, 0), (0, 250, 0), (0, 0, 250), (250, 250, 0), (0, 250, 250)]
-        image = read_image(imaging.compose_montage([self.opener(c) for c in colors], tile_size=100, gap=10))
+        image = read_image(
+            imaging.compose_montage([self.opener(c) for c in colors], tile_size=100, gap=10)
+        )
         self.assertEqual(image.format, "JPEG")
         self.assertEqual(image.size, (3 * 100 + 4 * 10, 2 * 100 + 3 * 10))
         for index, color in enumerate(colors):
@@ -83,14 +88,18 @@ class MontageTests(SimpleTestCase):
             for got, want in zip(pixel, color):
                 self.assertAlmostEqual(got, want, delta=12)
         # the sixth cell stays background
-        self.assertEqual(tuple(v // 16 for v in image.getpixel((10 + 2 * 110 + 50, 10 + 110 + 50))), (2, 2, 2))
+        self.assertEqual(
+            tuple(v // 16 for v in image.getpixel((10 + 2 * 110 + 50, 10 + 110 + 50))), (2, 2, 2)
+        )
 
     def test_unreadable_tiles_are_left_out(self):
         def missing():
             raise IOError("gone")
 
         with self.assertLogs("montage.photos.imaging", "WARNING") as logs:
-            image = read_image(imaging.compose_montage([missing, self.opener((250, 0, 0))], tile_size=100, gap=10))
+            image = read_image(
+                imaging.compose_montage([missing, self.opener((250, 0, 0))], tile_size=100, gap=10)
+            )
         self.assertIn("skipping an unreadable thumbnail: gone", logs.output[0])
         self.assertEqual(image.size, (120, 120))
 

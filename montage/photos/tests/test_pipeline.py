@@ -2,6 +2,7 @@
 aiohttp worker uses, and as Python objects. Handler-independent: runs in both
 runs of the suite.
 """
+
 import asyncio
 
 from django.test import RequestFactory, SimpleTestCase, TransactionTestCase
@@ -32,7 +33,9 @@ class WorkerSeamTests(TransactionTestCase):
         before = subscriber_count()
 
         async def scenario():
-            body = await application(environ, lambda status, headers, exc_info=None: started.append((status, headers)))
+            body = await application(
+                environ, lambda status, headers, exc_info=None: started.append((status, headers))
+            )
             chunks = body.__aiter__()
             first = await chunks.__anext__()
             subscribed = subscriber_count()

@@ -4,6 +4,7 @@ Every class here is marked :func:`needs_async_handler`: Django's stock
 ``WSGIHandler`` cannot await these views (``tests/test_montage.py`` checks
 that they really fail there).
 """
+
 import asyncio
 import socket
 import threading
@@ -18,11 +19,15 @@ from async_app.sync import inline_mode
 
 from ..events import announce
 from ..models import Photo
-from .base import (Listener, MediaTestCase, image_bytes, needs_async_handler, new_loop_run, read_image,
-                   subscriber_count)
-
-
-
+from .base import (
+    Listener,
+    MediaTestCase,
+    image_bytes,
+    needs_async_handler,
+    new_loop_run,
+    read_image,
+    subscriber_count,
+)
 
 
 @needs_async_handler
@@ -53,7 +58,9 @@ class HelloTests(MediaTestCase):
 class UploadTests(MediaTestCase):
     def upload(self, data, name="photo.png", caption="A red one", follow=False, client=None):
         upload = SimpleUploadedFile(name, data, content_type="application/octet-stream")
-        return (client or self.client).post("/upload/", {"image": upload, "caption": caption}, follow=follow)
+        return (client or self.client).post(
+            "/upload/", {"image": upload, "caption": caption}, follow=follow
+        )
 
     def test_upload_saves_thumbnail_announces_and_redirects(self):
         with Listener() as listener:
@@ -62,7 +69,10 @@ class UploadTests(MediaTestCase):
         self.assertEqual(response.status_code, 302)
         self.assertEqual(response["Location"], "/")
         photo = Photo.objects.get()
-        self.assertEqual((photo.caption, photo.source, photo.width, photo.height), ("A red one", "upload", 640, 480))
+        self.assertEqual(
+            (photo.caption, photo.source, photo.width, photo.height),
+            ("A red one", "upload", 640, 480),
+        )
         self.assertTrue(photo.image.name.endswith(".png"), photo.image.name)
         with open(photo.thumbnail.path, "rb") as handle:
             thumb = read_image(handle.read())
@@ -131,7 +141,6 @@ class PhotoDetailTests(MediaTestCase):
         self.assertEqual(photo.caption, "kept")
 
 
-
 @needs_async_handler
 class MontageViewTests(MediaTestCase):
     def get_image(self):
@@ -185,8 +194,10 @@ class EventsViewTests(MediaTestCase):
             first, subscribed, event_id, second = new_loop_run(scenario())
         self.assertIn(b": connected\n\n", first)
         self.assertEqual(subscribed, before + 1)
-        self.assertEqual(second, ('id: %d\nevent: upload\ndata: {"id": 42, "type": "upload"}\n\n' % event_id).encode())
-
+        self.assertEqual(
+            second,
+            ('id: %d\nevent: upload\ndata: {"id": 42, "type": "upload"}\n\n' % event_id).encode(),
+        )
 
 
 class ImageServer:
@@ -301,7 +312,13 @@ class ImportTests(MediaTestCase):
         closed_port.close()
         with Listener() as listener:
             response, urls = self.post(
-                "/red.png", "/blue.jpg", "/nothing-here.png", "/slow.png", "/notes.txt", "/moved", refused
+                "/red.png",
+                "/blue.jpg",
+                "/nothing-here.png",
+                "/slow.png",
+                "/notes.txt",
+                "/moved",
+                refused,
             )
             events = listener.events()
         self.assertEqual(response.status_code, 200)
@@ -309,17 +326,24 @@ class ImportTests(MediaTestCase):
         self.assertEqual([r.url for r in results], urls)
         red, blue, missing, slow, notes, moved, refused_result = results
         self.assertEqual((red.error, blue.error, moved.error), (None, None, None))
-        self.assertEqual((red.photo.source, red.photo.source_url, red.photo.caption), ("import", urls[0], "red.png"))
+        self.assertEqual(
+            (red.photo.source, red.photo.source_url, red.photo.caption),
+            ("import", urls[0], "red.png"),
+        )
         self.assertEqual(blue.photo.image.name.rsplit(".", 1)[1], "jpg")
         self.assertEqual(missing.error, "The server answered 404 Not Found.")
         self.assertEqual(slow.error, "Timed out after 1.5 seconds.")
         self.assertEqual(notes.error, "The file is not an image (or it is damaged).")
-        self.assertTrue(refused_result.error.startswith("Could not fetch it: "), refused_result.error)
+        self.assertTrue(
+            refused_result.error.startswith("Could not fetch it: "), refused_result.error
+        )
         self.assertContains(response, "3 of 7 imported")
         for result in (missing, slow, notes, refused_result):
             self.assertContains(response, escape(result.error))
         self.assertEqual(Photo.objects.filter(source="import").count(), 3)
-        self.assertEqual(sorted(e["data"]["id"] for e in events), sorted(r.photo.pk for r in (red, blue, moved)))
+        self.assertEqual(
+            sorted(e["data"]["id"] for e in events), sorted(r.photo.pk for r in (red, blue, moved))
+        )
         self.assertEqual({e["event"] for e in events}, {"import"})
 
     def test_urls_are_fetched_concurrently(self):
@@ -332,8 +356,12 @@ class ImportTests(MediaTestCase):
     def test_only_http_and_https(self):
         response, urls = self.post("/red.png", "ftp://127.0.0.1/red.png", "file:///etc/hostname")
         self.assertEqual(response.status_code, 200)
-        self.assertContains(response, "Only http and https URLs can be imported: ftp://127.0.0.1/red.png")
-        self.assertContains(response, "Only http and https URLs can be imported: file:///etc/hostname")
+        self.assertContains(
+            response, "Only http and https URLs can be imported: ftp://127.0.0.1/red.png"
+        )
+        self.assertContains(
+            response, "Only http and https URLs can be imported: file:///etc/hostname"
+        )
         self.assertIsNone(response.context["results"])
         self.assertFalse(Photo.objects.exists())
 

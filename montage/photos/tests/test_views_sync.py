@@ -1,4 +1,5 @@
 """Sync views through the test client: the same under both handlers."""
+
 import os
 
 from django.contrib.auth.models import User
@@ -36,7 +37,9 @@ class GalleryTests(MediaTestCase):
 
     def test_pages(self):
         for number in range(26):
-            Photo.objects.create(image="x.png", thumbnail="t%d.jpg" % number, caption="p%02d" % number)
+            Photo.objects.create(
+                image="x.png", thumbnail="t%d.jpg" % number, caption="p%02d" % number
+            )
         first = self.client.get("/")
         self.assertEqual(len(first.context["photos"]), 24)
         self.assertContains(first, "page 1 of 2")
@@ -96,7 +99,11 @@ class FilesTests(MediaTestCase):
 
     @override_settings(DEBUG=False)
     def test_static_files_are_served_without_debug(self):
-        for path in ("/static/photos/style.css", "/static/photos/live.js", "/static/admin/css/base.css"):
+        for path in (
+            "/static/photos/style.css",
+            "/static/photos/live.js",
+            "/static/admin/css/base.css",
+        ):
             response = self.client.get(path)
             self.assertEqual(response.status_code, 200, path)
             self.assertGreater(len(b"".join(response.streaming_content)), 100, path)
@@ -133,7 +140,11 @@ class AdminTests(MediaTestCase):
                 "source_url": "",
             },
         )
-        self.assertEqual(response.status_code, 302, getattr(response, "context", None) and response.context["adminform"].form.errors)
+        self.assertEqual(
+            response.status_code,
+            302,
+            getattr(response, "context", None) and response.context["adminform"].form.errors,
+        )
         photo = Photo.objects.get()
         self.assertEqual((photo.caption, photo.width, photo.height), ("added in admin", 300, 100))
         with open(photo.thumbnail.path, "rb") as handle:
@@ -144,7 +155,12 @@ class AdminTests(MediaTestCase):
         self.client.force_login(self.admin)
         response = self.client.post(
             "/admin/photos/photo/add/",
-            {"image": SimpleUploadedFile("x.png", b"junk"), "caption": "", "source": "upload", "source_url": ""},
+            {
+                "image": SimpleUploadedFile("x.png", b"junk"),
+                "caption": "",
+                "source": "upload",
+                "source_url": "",
+            },
         )
         self.assertEqual(response.status_code, 200)
         self.assertContains(response, "Upload a valid image")

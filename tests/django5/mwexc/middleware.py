@@ -1,4 +1,5 @@
 """Django 5.2.8's tests/middleware_exceptions/middleware.py."""
+
 from async_app.backports.coroutines import iscoroutinefunction, markcoroutinefunction
 
 from django.http import Http404, HttpResponse

@@ -1,4 +1,5 @@
 """Django 5.2.8's tests/middleware_exceptions/urls.py (``path()`` as ``url()``)."""
+
 from django.conf.urls import url
 
 from . import views

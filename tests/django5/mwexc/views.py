@@ -1,4 +1,5 @@
 """Django 5.2.8's tests/middleware_exceptions/views.py."""
+
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.template import engines
