@@ -11,16 +11,24 @@ from django.conf.urls import include, url
 from django.http import HttpResponse, HttpResponseBadRequest
 
 
-def sync_hello(request):
-    """``/sync-hello/?delay=1``: block ``delay`` seconds, then say hello."""
+def _read_delay(request, default):
+    """``(delay, None)``, or ``(None, 400 response)`` when ``?delay`` is not 0-60 seconds."""
     try:
-        delay = float(request.GET.get("delay", "1"))
+        delay = float(request.GET.get("delay", default))
     except ValueError:
         delay = float("nan")
-    if not (0 <= delay <= 60):
-        return HttpResponseBadRequest(
+    if not (0 <= delay <= 60):  # also refuses nan
+        return None, HttpResponseBadRequest(
             "delay must be a number of seconds from 0 to 60\n", content_type="text/plain"
         )
+    return delay, None
+
+
+def sync_hello(request):
+    """``/sync-hello/?delay=1``: block ``delay`` seconds, then say hello."""
+    delay, refusal = _read_delay(request, "1")
+    if refusal is not None:
+        return refusal
     time.sleep(delay)
     return HttpResponse("Hello world!", content_type="text/plain")
 
@@ -32,14 +40,9 @@ def trivial_hello(request):
     ``time.sleep(0)`` (a system call, ~25 µs of CPU here) nor a loop
     iteration counts in the floor.
     """
-    try:
-        delay = float(request.GET.get("delay", "0"))
-    except ValueError:
-        delay = float("nan")
-    if not (0 <= delay <= 60):
-        return HttpResponseBadRequest(
-            "delay must be a number of seconds from 0 to 60\n", content_type="text/plain"
-        )
+    delay, refusal = _read_delay(request, "0")
+    if refusal is not None:
+        return refusal
     return HttpResponse("Hello world!", content_type="text/plain")
 
 
