@@ -121,10 +121,13 @@ class Connection(web_protocol.RequestHandler):
         not tell a half-close from a close: once the application runs, the
         end of the client's bytes means it went away (the application is
         cancelled), unless it came within ``HALF_CLOSE_WINDOW`` of the
-        request (a client that sends and shuts down at once).
+        request (a client that sends and shuts down at once). On an accepted
+        WebSocket it always means the client went away.
         """
         if self._force_close or self._close or self.transport is None:
             return False
+        if self._payload_parser is not None:
+            return False  # an accepted WebSocket: the client went away
         if self.app_task is not None and self._loop.time() - self.parsed_at > HALF_CLOSE_WINDOW:
             return False
         messages = self._messages
