@@ -405,7 +405,7 @@ def test_sensitive_variables_hides_a_coroutine_functions_variables():
     @sensitive_variables("secret")
     async def charge(card):
         secret = card[::-1]
-        raise ValueError("declined after %d digits" % len(secret))
+        raise ValueError("declined")
 
     assert iscoroutinefunction(charge)
     card = "".join(["4111", "2222", "3333", "4444"])

@@ -37,6 +37,7 @@ HOOKS = [
     ("django.contrib.sessions.backends.cache", "sessions", "install_cache_session"),
     ("django.contrib.sessions.backends.cached_db", "sessions", "install_cache_session"),
     ("django.contrib.auth", "auth", "install_auth"),
+    ("django.contrib.auth", "debug", "install_authenticate"),
     ("django.contrib.auth.hashers", "auth", "install_hashers"),
     ("django.contrib.auth.base_user", "auth", "install_base_user"),
     ("django.contrib.auth.models", "auth", "install_auth_models"),

@@ -38,23 +38,10 @@ BACKEND_TWINS = ("authenticate", "get_user", "configure_user") + PERMISSION_TWIN
 
 
 async def aauthenticate(request=None, **credentials):
-    """Async ``authenticate()`` (Django 5.0); error reports hide the credentials, as 5.0's do."""
-    return await run_in_pool(_authenticate_hiding_credentials())(request, **credentials)
-
-
-@functools.lru_cache(maxsize=None)
-def _authenticate_hiding_credentials():
-    # Django 1.11's authenticate() under a sensitive_variables("credentials")
-    # frame: its frames, and the backends', show no credentials in error
-    # reports; the sync authenticate() itself is left as it is.
+    """Async ``authenticate()`` (Django 5.0)."""
     from django.contrib import auth
-    from django.views.decorators.debug import sensitive_variables
 
-    @sensitive_variables("credentials")
-    def authenticate(request=None, **credentials):
-        return auth.authenticate(request, **credentials)
-
-    return authenticate
+    return await run_in_pool(auth.authenticate)(request, **credentials)
 
 
 sensitive_coroutine(aauthenticate, ("credentials",))

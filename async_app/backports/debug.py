@@ -10,10 +10,8 @@ view pool carries:
 * the frames of async_app's bridges (``database_sync_to_async``, ``run_sync``
   and the pool thread's side) pass another function's arguments along: their
   ``args``/``kwargs`` are cleansed when the function they carry is sensitive;
-* ``aauthenticate()`` runs Django 1.11's ``authenticate()`` under a
-  ``sensitive_variables("credentials")`` frame of its own, so its
-  credentials are hidden all the way (the sync ``authenticate()`` is left
-  as 1.11 has it).
+* ``django.contrib.auth.authenticate`` is marked ``sensitive_variables("credentials")``,
+  as later Django does, so ``aauthenticate()`` hides the credentials all the way.
 
 Only under ``SafeExceptionReporterFilter`` (error e-mails and 500 pages with
 ``DEBUG = False``), exactly where Django's filtering applies.
@@ -21,7 +19,7 @@ Only under ``SafeExceptionReporterFilter`` (error e-mails and 500 pages with
 
 import functools
 
-__all__ = ["install_exception_filter", "mark_bridge", "sensitive_coroutine"]
+__all__ = ["install_authenticate", "install_exception_filter", "mark_bridge", "sensitive_coroutine"]
 
 # code object of a decorated coroutine function -> its sensitive names or "__ALL__"
 _SENSITIVE_CODES = {}
@@ -107,6 +105,14 @@ def install_exception_filter(debug):
     get_traceback_frame_variables._async_app_backport = True
     filter_class.get_traceback_frame_variables = get_traceback_frame_variables
     _mark_async_app_bridges()
+
+
+def install_authenticate(auth):
+    """``authenticate()`` as ``sensitive_variables("credentials")`` (idempotent)."""
+    from django.views.decorators.debug import sensitive_variables
+
+    if not _is_sensitive(auth.authenticate):
+        auth.authenticate = sensitive_variables("credentials")(auth.authenticate)
 
 
 def _mark_async_app_bridges():

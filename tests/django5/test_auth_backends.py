@@ -11,7 +11,7 @@ from async_app.sync import sync_to_async
 
 import sys
 
-from django.contrib.auth import aauthenticate, signals
+from django.contrib.auth import aauthenticate, authenticate, signals
 from django.contrib.auth.hashers import MD5PasswordHasher
 from django.contrib.auth.models import AnonymousUser, Group, Permission, User
 from django.contrib.contenttypes.models import ContentType
@@ -341,6 +341,26 @@ class AuthenticateTests(TestCase):
     @classmethod
     def setUpTestData(cls):
         cls.user1 = User.objects.create_user("test", "test@example.com", "test")
+
+    @override_settings(
+        AUTHENTICATION_BACKENDS=["tests.django5.test_auth_backends.TypeErrorBackend"]
+    )
+    def test_authenticate_sensitive_variables(self):
+        try:
+            authenticate(username="testusername", password=self.sensitive_password)
+        except TypeError:
+            exc_info = sys.exc_info()
+        rf = RequestFactory()
+        response = technical_500_response(rf.get("/"), *exc_info)
+        self.assertNotContains(response, self.sensitive_password, status_code=500)
+        self.assertContains(response, "TypeErrorBackend", status_code=500)
+        self.assertContains(
+            response,
+            '<tr><td>credentials</td><td class="code">'
+            "<pre>&#39;********************&#39;</pre></td></tr>",
+            html=True,
+            status_code=500,
+        )
 
     @override_settings(
         AUTHENTICATION_BACKENDS=["tests.django5.test_auth_backends.TypeErrorBackend"]
