@@ -37,7 +37,6 @@ HOOKS = [
     ("django.contrib.sessions.backends.cache", "sessions", "install_cache_session"),
     ("django.contrib.sessions.backends.cached_db", "sessions", "install_cache_session"),
     ("django.contrib.auth", "auth", "install_auth"),
-    ("django.contrib.auth", "debug", "install_authenticate"),
     ("django.contrib.auth.hashers", "auth", "install_hashers"),
     ("django.contrib.auth.base_user", "auth", "install_base_user"),
     ("django.contrib.auth.models", "auth", "install_auth_models"),
@@ -57,7 +56,6 @@ HOOKS = [
     ("django.views.decorators.csrf", "decorators", "install_csrf"),
     ("django.views.decorators.clickjacking", "decorators", "install_clickjacking"),
     ("django.views.decorators.debug", "decorators", "install_debug"),
-    ("django.views.debug", "debug", "install_exception_filter"),
     ("django.contrib.auth.decorators", "decorators", "install_auth_decorators"),
 ]
 

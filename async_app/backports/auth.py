@@ -7,7 +7,6 @@ custom backends, user models and signals behave as in sync code.
 import functools
 
 from .coroutines import add_twins, run_in_pool
-from .debug import sensitive_coroutine
 
 __all__ = [
     "aauthenticate",
@@ -42,9 +41,6 @@ async def aauthenticate(request=None, **credentials):
     from django.contrib import auth
 
     return await run_in_pool(auth.authenticate)(request, **credentials)
-
-
-sensitive_coroutine(aauthenticate, ("credentials",))
 
 
 async def alogin(request, user, backend=None):

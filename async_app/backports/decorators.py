@@ -183,27 +183,8 @@ def install_clickjacking(clickjacking):
 
 
 def install_debug(debug):
-    """``sensitive_variables``, ``sensitive_post_parameters``.
-
-    On a coroutine function ``sensitive_variables`` returns the function
-    itself, remembered by :mod:`async_app.backports.debug` (Django 5.0).
-    """
-    from .debug import sensitive_coroutine
-
-    sync_sensitive_variables = debug.sensitive_variables
-
-    @functools.wraps(sync_sensitive_variables)
-    def sensitive_variables(*variables):
-        sync_decorator = sync_sensitive_variables(*variables)
-
-        def decorator(func):
-            if iscoroutinefunction(func):
-                return sensitive_coroutine(func, variables)
-            return sync_decorator(func)
-
-        return decorator
-
-    _patch(debug, "sensitive_variables", sensitive_variables)
+    """``sensitive_variables``, ``sensitive_post_parameters``."""
+    _patch(debug, "sensitive_variables", _factory(debug.sensitive_variables, guard))
     _patch(debug, "sensitive_post_parameters", _factory(debug.sensitive_post_parameters, guard))
 
 
