@@ -5,6 +5,7 @@ sync behaviour left alone, the a-methods running in the view pool, and
 the backported names working through the real pipeline.
 """
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -17,10 +18,12 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.exceptions import ImproperlyConfigured
 from django.http import Http404, HttpResponse
-from django.test import Client, override_settings
+from django.test import Client, RequestFactory, override_settings
 from django.utils.decorators import async_only_middleware
 from django.utils.deprecation import MiddlewareMixin
+from django.views.debug import technical_500_response
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_POST
 from django.views.generic import View
 
@@ -86,7 +89,14 @@ class CoroutineViewHookMiddleware(MiddlewareMixin):
         return HttpResponse("from the hook")
 
 
+@sensitive_variables("secret")
+async def sensitive_view(request):
+    secret, public = str(7**23), str(11**17)  # values that the source lines do not show
+    raise ValueError("declined after %d digits" % len(secret + public))
+
+
 urlpatterns = [
+    url(r"^sensitive/$", sensitive_view),
     url(r"^thread/$", thread_name),
     url(r"^missing/$", missing),
     url(r"^item/$", AsyncItemView.as_view()),
@@ -392,3 +402,33 @@ def test_acheck_password_awaits_the_setter_when_the_hash_must_be_upgraded():
             run_until_complete(acheck_password("secret", make_password("secret"), setter)) is True
         )
     assert upgraded == ["secret"]
+
+
+@override_settings(ROOT_URLCONF=__name__)
+async def test_sensitive_variables_of_a_coroutine_view_are_hidden_from_its_error_report():
+    """Django 5.0: ``sensitive_variables`` on an ``async def`` view (which stays one)."""
+    assert asyncio.iscoroutinefunction(sensitive_view)
+    with pytest.raises(ValueError) as raised:
+        await AsyncClient().get("/sensitive/")
+    report = technical_500_response(
+        RequestFactory().get("/"), raised.type, raised.value, raised.tb
+    ).content.decode()
+    assert "sensitive_view" in report and "declined after" in report
+    assert str(11**17) in report  # the frame's variables are shown...
+    assert str(7**23) not in report  # ...but the marked one
+
+
+def test_aauthenticate_hides_the_credentials_when_the_backend_runs_in_a_pool_thread():
+    """The credentials cross to the view pool; no frame of either side shows them."""
+    from django.contrib.auth import aauthenticate
+
+    backends = ["tests.django5.test_auth_backends.TypeErrorBackend"]
+    with override_settings(AUTHENTICATION_BACKENDS=backends):
+        with pytest.raises(TypeError) as raised:
+            run_until_complete(aauthenticate(username="someone", password=str(3**41)))
+    report = technical_500_response(
+        RequestFactory().get("/"), raised.type, raised.value, raised.tb
+    ).content.decode()
+    assert "_call_in_pool_thread" in report  # the pool thread's frames are there
+    assert "TypeErrorBackend" in report
+    assert str(3**41) not in report  # (no local of this test holds it either)

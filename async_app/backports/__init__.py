@@ -56,6 +56,7 @@ HOOKS = [
     ("django.views.decorators.csrf", "decorators", "install_csrf"),
     ("django.views.decorators.clickjacking", "decorators", "install_clickjacking"),
     ("django.views.decorators.debug", "decorators", "install_debug"),
+    ("django.views.debug", "debug", "install_exception_filter"),
     ("django.contrib.auth.decorators", "decorators", "install_auth_decorators"),
 ]
 

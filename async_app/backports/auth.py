@@ -7,6 +7,7 @@ custom backends, user models and signals behave as in sync code.
 import functools
 
 from .coroutines import add_twins, run_in_pool
+from .debug import sealed_call, sensitive_coroutine
 
 __all__ = [
     "aauthenticate",
@@ -37,10 +38,26 @@ BACKEND_TWINS = ("authenticate", "get_user", "configure_user") + PERMISSION_TWIN
 
 
 async def aauthenticate(request=None, **credentials):
-    """Async ``authenticate()`` (Django 5.0)."""
-    from django.contrib import auth
+    """Async ``authenticate()`` (Django 5.0); error reports hide the credentials, as 5.0's do."""
+    return await sealed_call(_authenticate_hiding_credentials(), request, **credentials)
 
-    return await run_in_pool(auth.authenticate)(request, **credentials)
+
+sensitive_coroutine(aauthenticate, ("credentials",))  # @sensitive_variables("credentials")
+
+
+@functools.lru_cache(maxsize=None)
+def _authenticate_hiding_credentials():
+    # Django 1.11's authenticate() under a sensitive_variables("credentials")
+    # frame, as 5.0's authenticate() is decorated; the sync authenticate()
+    # itself is left as 1.11 has it.
+    from django.contrib import auth
+    from django.views.decorators.debug import sensitive_variables
+
+    @sensitive_variables("credentials")
+    def authenticate(request=None, **credentials):
+        return auth.authenticate(request, **credentials)
+
+    return authenticate
 
 
 async def alogin(request, user, backend=None):

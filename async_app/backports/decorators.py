@@ -5,7 +5,7 @@ For a coroutine view, the wrapper is an ``async def`` that keeps the sync
 decorator's exact semantics, in one of five ways:
 
 * guards (``require_http_methods`` & co, ``csrf_exempt``,
-  ``sensitive_variables``, ``sensitive_post_parameters``): the sync wrapper
+  ``sensitive_post_parameters``): the sync wrapper
   runs around a stand-in view; if it would have called the view, the
   coroutine view is awaited;
 * ``user_passes_test`` (so ``login_required``, ``permission_required``):
@@ -20,8 +20,10 @@ decorator's exact semantics, in one of five ways:
 * ``condition``/``etag``/``last_modified`` (hooks before and after the view):
   the sync wrapper runs in a bridge thread, the view on the loop.
 
-``method_decorator`` of an ``async def`` method marks the result as a
-coroutine function and hands the decorators an ``async def`` bound method.
+``sensitive_variables`` on an ``async def`` registers it and returns it
+(Django 5.0). ``method_decorator`` of an ``async def`` method marks the
+result as a coroutine function and hands the decorators an ``async def``
+bound method.
 """
 
 import asyncio
@@ -183,8 +185,32 @@ def install_clickjacking(clickjacking):
 
 
 def install_debug(debug):
-    """``sensitive_variables``, ``sensitive_post_parameters``."""
-    _patch(debug, "sensitive_variables", _factory(debug.sensitive_variables, guard))
+    """``sensitive_variables``, ``sensitive_post_parameters``.
+
+    On an ``async def``, ``sensitive_variables`` registers the function in
+    ``coroutine_functions_to_sensitive_variables`` and returns it unchanged
+    (Django 5.0; :mod:`async_app.backports.debug`).
+    """
+    from .debug import coroutine_functions_to_sensitive_variables, sensitive_coroutine
+
+    sync_sensitive_variables = debug.sensitive_variables
+
+    @functools.wraps(sync_sensitive_variables)
+    def sensitive_variables(*variables):
+        sync_decorator = sync_sensitive_variables(*variables)
+
+        def decorator(func):
+            if iscoroutinefunction(func):
+                return sensitive_coroutine(func, variables)
+            return sync_decorator(func)
+
+        return decorator
+
+    if not hasattr(debug, "coroutine_functions_to_sensitive_variables"):
+        debug.coroutine_functions_to_sensitive_variables = (
+            coroutine_functions_to_sensitive_variables
+        )
+    _patch(debug, "sensitive_variables", sensitive_variables)
     _patch(debug, "sensitive_post_parameters", _factory(debug.sensitive_post_parameters, guard))
 
 

@@ -10,7 +10,6 @@ sync behaviour)."""
 from async_app.sync import sync_to_async
 
 import sys
-import unittest
 
 from django.contrib.auth import aauthenticate, signals
 from django.contrib.auth.hashers import MD5PasswordHasher
@@ -343,18 +342,9 @@ class AuthenticateTests(TestCase):
     def setUpTestData(cls):
         cls.user1 = User.objects.create_user("test", "test@example.com", "test")
 
-    def setUp(self):
-        self.sensitive_password = "mypassword"
-
     @override_settings(
         AUTHENTICATION_BACKENDS=["tests.django5.test_auth_backends.TypeErrorBackend"]
     )
-    # Expected to fail (the backport's, a known gap): aauthenticate awaits
-    # Django 1.11's authenticate run in the view pool; the traceback's frames
-    # of aauthenticate and of the pool call hold the credentials, and Django
-    # 1.11's frame-based sensitive_variables filtering (it looks for a
-    # sensitive_variables_wrapper frame up the f_back chain) does not cover them.
-    @unittest.expectedFailure
     async def test_aauthenticate_sensitive_variables(self):
         try:
             await aauthenticate(username="testusername", password=self.sensitive_password)
@@ -371,3 +361,9 @@ class AuthenticateTests(TestCase):
             html=True,
             status_code=500,
         )
+
+    # Below the test (Django has it above, with the sync twin in between):
+    # the technical 500 page shows the 7 source lines around each frame's
+    # line, and with our 100-column lines this one would fall among them.
+    def setUp(self):
+        self.sensitive_password = "mypassword"
