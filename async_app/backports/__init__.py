@@ -42,6 +42,7 @@ HOOKS = [
     ("django.contrib.auth.models", "auth", "install_auth_models"),
     ("django.contrib.auth.backends", "auth", "install_backends"),
     ("django.contrib.auth.middleware", "auth", "install_auth_middleware"),
+    ("django.contrib.auth.middleware", "auth", "install_remote_user_middleware"),
     ("django.test.testcases", "testcases", "install_testcases"),
     ("django.test.utils", "testcases", "install_test_utils"),
     ("django.test", "testcases", "install_test_package"),

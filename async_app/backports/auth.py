@@ -23,6 +23,7 @@ __all__ = [
     "install_backends",
     "install_base_user",
     "install_hashers",
+    "install_remote_user_middleware",
 ]
 
 # Methods of users (PermissionsMixin, AnonymousUser) and of backends with a-twins.
@@ -175,3 +176,89 @@ def install_auth_middleware(middleware):
     process_request.__doc__ = sync_process_request.__doc__
     cls.process_request = process_request
     cls._async_app_backport = True
+
+
+async def aprocess_request(self, request):
+    """``RemoteUserMiddleware.aprocess_request`` (Django 5.1), for the middleware's async mode.
+
+    As 5.1's, it reads ``request.META["HTTP_" + self.header]`` (ASGI has no
+    ``REMOTE_USER``); the sync ``process_request`` reads ``META[self.header]``.
+    """
+    from django.contrib import auth
+    from django.core.exceptions import ImproperlyConfigured
+
+    # AuthenticationMiddleware is required so that request.user exists.
+    if not hasattr(request, "user"):
+        raise ImproperlyConfigured(
+            "The Django remote user auth middleware requires the"
+            " authentication middleware to be installed. Edit your"
+            " MIDDLEWARE setting to insert"
+            " 'django.contrib.auth.middleware.AuthenticationMiddleware'"
+            " before the RemoteUserMiddleware class."
+        )
+    try:
+        username = request.META["HTTP_" + self.header]
+    except KeyError:
+        # No header: remove an authenticated remote user, or leave the
+        # AnonymousUser that AuthenticationMiddleware set.
+        if self.force_logout_if_no_header:
+            user = await request.auser()
+            if user.is_authenticated:
+                await self._aremove_invalid_user(request)
+        return
+    user = await request.auser()
+    # Already authenticated as the header's user: persisted in the session.
+    if user.is_authenticated:
+        if user.get_username() == self.clean_username(username, request):
+            return
+        # Authenticated as someone else than the header says.
+        await self._aremove_invalid_user(request)
+    user = await auth.aauthenticate(request, remote_user=username)
+    if user:
+        request.user = user
+        await auth.alogin(request, user)
+
+
+async def _aremove_invalid_user(self, request):
+    """Log the request's user out, but only if a ``RemoteUserBackend`` authenticated them (5.1)."""
+    from django.contrib import auth
+    from django.contrib.auth.backends import RemoteUserBackend
+
+    try:
+        stored_backend = auth.load_backend(await request.session.aget(auth.BACKEND_SESSION_KEY, ""))
+    except ImportError:
+        await auth.alogout(request)  # the backend failed to load
+    else:
+        if isinstance(stored_backend, RemoteUserBackend):
+            await auth.alogout(request)
+
+
+def install_remote_user_middleware(middleware):
+    """``RemoteUserMiddleware.aprocess_request`` and its ``__acall__`` (Django 5.1).
+
+    Used only in the middleware's async mode (built with a coroutine
+    ``get_response``, as Django 5.2's ASGI handler builds it). async_app's
+    pipeline hands this hybrid middleware a sync ``get_response`` and runs
+    1.11's sync ``process_request``, so what it reads does not change.
+    """
+    from .middleware import mixin_acall
+
+    cls = middleware.RemoteUserMiddleware
+    if "aprocess_request" in cls.__dict__:
+        return
+
+    async def __acall__(self, request):
+        own = type(self)
+        if (
+            own.process_request is not cls.process_request
+            and own.aprocess_request is cls.aprocess_request
+        ):
+            # A subclass with its own process_request only: that runs, in the
+            # view pool (5.2 deprecates this, 6.1 drops it).
+            return await mixin_acall(self, request)
+        await self.aprocess_request(request)
+        return await self.get_response(request)
+
+    cls.__acall__ = __acall__
+    cls.aprocess_request = aprocess_request
+    cls._aremove_invalid_user = _aremove_invalid_user

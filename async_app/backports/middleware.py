@@ -13,6 +13,7 @@ __all__ = [
     "async_only_middleware",
     "install_capability_decorators",
     "install_middleware_mixin",
+    "mixin_acall",
     "sync_and_async_middleware",
     "sync_only_middleware",
 ]
@@ -46,7 +47,7 @@ def install_capability_decorators(decorators):
             setattr(decorators, func.__name__, func)
 
 
-async def _acall(self, request):
+async def mixin_acall(self, request):
     """Async version of ``__call__``, used when ``get_response`` is a coroutine function."""
     response = None
     if hasattr(self, "process_request"):
@@ -95,7 +96,7 @@ def install_middleware_mixin(deprecation):
 
     __call__.__doc__ = sync_call.__doc__
     cls.__call__ = __call__
-    cls.__acall__ = _acall
+    cls.__acall__ = mixin_acall
     cls.__repr__ = _repr
     cls.async_mode = property(_async_mode)
     # What iscoroutinefunction() looks for, on the instance only.
