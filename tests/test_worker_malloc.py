@@ -7,12 +7,15 @@ buffers, several at once, and the worker's glibc arenas are read from
 
 import concurrent.futures
 import http.client
+import os
+import subprocess
+import sys
 
 import pytest
 
 from async_app.server.malloc import DEFAULT_MMAP_THRESHOLD, _glibc, tune_malloc
 from soak.probe import memory
-from tests.gunicorn_fixture import gunicorn_server  # noqa: F401
+from tests.gunicorn_fixture import ROOT, gunicorn_server  # noqa: F401
 
 APP = "tests.apps.worker_apps:sync_app"
 SIZES = (3 * 1024 * 1024, 1536 * 1024, 320 * 1024)
@@ -87,3 +90,38 @@ def test_tune_malloc_sets_the_threshold():
     assert tune_malloc({"GLIBC_TUNABLES": "glibc.malloc.arena_max=2"}) == DEFAULT_MMAP_THRESHOLD
     assert tune_malloc({"ASYNC_APP_MALLOC_MMAP_THRESHOLD": "262144"}) == 262144
     tune_malloc()  # this test process's own default again
+
+
+_RAISED_THEN_TUNED = """
+import os, sys, threading
+from async_app.server.malloc import tune_malloc
+from soak.probe import memory
+block = bytearray(8 << 20)
+del block  # glibc raises its thresholds to 8 MiB (mmap) and 16 MiB (trim)
+tuned = tune_malloc(os.environ)
+def work():
+    held = [bytearray(900 << 10) for _ in range(8)]  # under 1 MiB: from the arena
+    del held
+thread = threading.Thread(target=work)
+thread.start()
+thread.join()
+print(tuned, memory(os.getpid())["arenas"])
+"""
+
+
+@glibc_only
+@pytest.mark.parametrize("threshold, kept", [("", False), ("0", True)], ids=["tuned", "opted-out"])
+def test_an_arena_gives_back_its_free_top_after_thresholds_were_raised(threshold, kept):
+    # As in a worker whose arbiter freed a large block before the fork.
+    env = dict(os.environ, ASYNC_APP_MALLOC_MMAP_THRESHOLD=threshold, PYTHONPATH=ROOT)
+    out = subprocess.run(
+        [sys.executable, "-c", _RAISED_THEN_TUNED],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        stdout=subprocess.PIPE,
+        universal_newlines=True,
+    ).stdout
+    tuned, arenas_kb = out.split()
+    assert tuned == ("None" if kept else str(DEFAULT_MMAP_THRESHOLD))
+    assert (int(arenas_kb) > 4 * MiB) == kept, arenas_kb

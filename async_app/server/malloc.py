@@ -10,11 +10,12 @@ arena of its own, and an arena keeps what it once held: every worker grows
 by a few MiB per view thread until each arena has seen its thread's peak
 (docs/soak.md measured it: +10% RSS well after all threads existed).
 
-Setting the threshold once (``mallopt``) turns the dynamic adjustment off
-for both thresholds, as glibc documents (``mallopt(3)``): blocks of 1 MiB
-or more (the size past which the worker spools a request body to a file)
-are mapped and given back at ``free()``, and arenas give back a free top
-above 128 KiB. The price is a ``mmap``/``munmap`` and fresh page faults per
+Setting the thresholds once (``mallopt``) turns the dynamic adjustment
+off, as glibc documents (``mallopt(3)``): blocks of 1 MiB or more (the size
+past which the worker spools a request body to a file) are mapped and given
+back at ``free()``, and arenas give back a free top above 128 KiB (glibc's
+default trim threshold, set again: the arbiter's own frees may have raised
+it before the fork). The price is a ``mmap``/``munmap`` and fresh page faults per
 such block, small beside the I/O that carries a MiB.
 
 ``ASYNC_APP_MALLOC_MMAP_THRESHOLD`` (bytes; default 1 MiB, ``0`` leaves
@@ -31,7 +32,8 @@ import os
 __all__ = ["DEFAULT_MMAP_THRESHOLD", "tune_malloc"]
 
 DEFAULT_MMAP_THRESHOLD = 1024 * 1024
-_M_MMAP_THRESHOLD = -3  # <malloc.h>
+TRIM_THRESHOLD = 128 * 1024  # glibc's default
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # <malloc.h>
 # glibc's own settings that already turn the dynamic thresholds off.
 _GLIBC_SETTINGS = ("MMAP_THRESHOLD", "TRIM_THRESHOLD", "TOP_PAD", "MMAP_MAX")
 
@@ -66,4 +68,7 @@ def tune_malloc(environ=None):
         return None
     mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
     mallopt.restype = ctypes.c_int
+    # The trim threshold too: the arbiter may have raised it before the fork.
+    if mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD) != 1:
+        return None
     return threshold if mallopt(_M_MMAP_THRESHOLD, threshold) == 1 else None
