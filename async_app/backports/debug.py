@@ -40,9 +40,6 @@ __all__ = [
 
 # Django 5.0's registry: key of a decorated coroutine function -> names or "__ALL__".
 coroutine_functions_to_sensitive_variables = {}
-# Code objects of the sync functions sealed_call() runs: frames under them
-# get Django 5.0's wrapper rule.
-_SEALED_ENTRY_CODES = set()
 _SUBSTITUTE = "********************"  # django.views.debug.CLEANSED_SUBSTITUTE
 
 
@@ -79,7 +76,7 @@ def _coroutine_frame_sensitivity(frame):
 
 def _under_sealed_call(frame):
     while frame is not None:
-        if frame.f_code in _SEALED_ENTRY_CODES:
+        if frame.f_code is _call_unsealed.__code__:
             return True
         frame = frame.f_back
     return False
@@ -106,11 +103,8 @@ class Sealed:
 
 
 def _call_unsealed(func, sealed):
-    # No local holds the unsealed arguments: this frame shows func and sealed.
+    # Frames under this one get Django 5.0's wrapper rule. No local holds the unsealed arguments: this frame shows func and sealed.
     return func(*sealed.args, **sealed.kwargs)
-
-
-_SEALED_ENTRY_CODES.add(_call_unsealed.__code__)
 
 
 async def sealed_call(func, *args, **kwargs):
