@@ -40,7 +40,7 @@ aggregation expressions select_for_update migrations inspectdb introspection"}
 DJANGO_SRC=.cache/django/Django-1.11.29
 LOGDIR=.cache/matrix
 mkdir -p "$LOGDIR"
-rm -f "$LOGDIR"/*.result
+rm -f "$LOGDIR"/*.result "$LOGDIR"/*.failures
 
 now() { date +%s; }
 
@@ -110,7 +110,7 @@ run_pytest() {
         --junitxml="$LOGDIR/pytest-$v.xml" >"$LOGDIR/pytest-$v.log" 2>&1
     rc=$?
     rm -rf "$home"
-    counts=$(".venv-$v/bin/python" - "$LOGDIR/pytest-$v.xml" <<'EOF'
+    counts=$(".venv-$v/bin/python" - "$LOGDIR/pytest-$v.xml" "$LOGDIR/pytest-$v.failures" <<'EOF'
 import sys
 import xml.etree.ElementTree as ET
 try:
@@ -123,6 +123,13 @@ n = lambda key: sum(int(s.get(key, 0)) for s in suites)
 failed = n("failures") + n("errors")
 skipped = n("skipped")
 print("%d passed, %d failed, %d skipped" % (n("tests") - failed - skipped, failed, skipped))
+# The failed tests' ids, for the summary (CI keeps only the output's tail).
+with open(sys.argv[2], "w") as out:
+    for case in root.iter("testcase"):
+        for bad in case.findall("failure") + case.findall("error"):
+            first = (bad.get("message") or "").strip().splitlines()[:1]
+            out.write("    %s::%s  %s\n" % (case.get("classname"), case.get("name"),
+                                          (first[0] if first else "")[:160]))
 EOF
 )
     echo "$rc|$v: $counts ($(( $(now) - start ))s)" >"$LOGDIR/pytest-$v.result"
@@ -137,6 +144,8 @@ run_smoke() {
         --parallel 2 $SMOKE_LABELS >"$LOGDIR/django-$v.log" 2>&1
     rc=$?
     summary=$(grep -E "^(Ran [0-9]+ tests|OK|FAILED)" "$LOGDIR/django-$v.log" | tr '\n' ' ')
+    grep -E "^(FAIL|ERROR): " "$LOGDIR/django-$v.log" | head -n 20 | sed 's/^/    /' \
+        >"$LOGDIR/django-$v.failures"
     echo "$rc|django-$v: ${summary:-no result, see $LOGDIR/django-$v.log} ($(( $(now) - start ))s)" \
         >"$LOGDIR/django-$v.result"
 }
@@ -150,6 +159,8 @@ run_pg() {
         --parallel 2 $PG_LABELS >"$LOGDIR/django-pg-$v.log" 2>&1
     rc=$?
     summary=$(grep -E "^(Ran [0-9]+ tests|OK|FAILED)" "$LOGDIR/django-pg-$v.log" | tr '\n' ' ')
+    grep -E "^(FAIL|ERROR): " "$LOGDIR/django-pg-$v.log" | head -n 20 | sed 's/^/    /' \
+        >"$LOGDIR/django-pg-$v.failures"
     echo "$rc|django-pg-$v: ${summary:-no result, see $LOGDIR/django-pg-$v.log} ($(( $(now) - start ))s)" \
         >"$LOGDIR/django-pg-$v.result"
 }
@@ -243,6 +254,8 @@ for f in $results; do
         text="$text  FAILED (exit $rc)"
     fi
     echo "$text"
+    failures=${f%.result}.failures
+    [ "$rc" = 0 ] || [ ! -s "$failures" ] || cat "$failures"
 done
 # Totals of the pytest runs, as a closing 'N passed, N failed' line.
 for v in $PYTHONS; do
