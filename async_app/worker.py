@@ -30,6 +30,7 @@ from . import sync
 from .server.connection import ConnectionFactory, parser_limits
 from .server.cycle import CycleSettings, RequestCycle
 from .server.environ import WSGIEnviron
+from .server.malloc import tune_malloc
 
 __all__ = ["AiohttpWorker", "AiohttpUVLoopWorker"]
 
@@ -84,6 +85,10 @@ class AiohttpWorker(base.Worker):
 
     def init_process(self):
         """Make this process's event loop and pools, then boot like gunicorn's workers."""
+        # Before any view thread has a malloc arena (docs/worker.md, "Memory").
+        threshold = tune_malloc()
+        if threshold:
+            self.log.debug("glibc malloc: mmap threshold fixed at %d bytes", threshold)
         # The loop must exist before the base class installs signal handlers
         # and loads the app (which may look the loop up).
         self.loop = self.new_event_loop()

@@ -12,6 +12,7 @@ cancelled, a body closed) are appended as lines to ``$WORKER_APPS_EVENTS``.
 """
 
 import asyncio
+import io
 import json
 import os
 import time
@@ -138,6 +139,17 @@ def sync_app(environ, start_response):
                 left -= 65536
 
         return gen()
+    if path == "/buffers":
+        # What an in-memory upload costs a view thread: a BytesIO grown 64 KiB
+        # at a time (Django's MemoryFileUploadHandler), then one copy of it.
+        size = int(params.get("size", str(1024 * 1024)))
+        buffer = io.BytesIO()
+        chunk = os.urandom(65536)
+        for _ in range(size // len(chunk)):
+            buffer.write(chunk)
+        data = buffer.getvalue()
+        time.sleep(float(params.get("hold", "0")))
+        return _text(start_response, "%d" % len(data))
     if path == "/closing":
         start_response("200 OK", [("Content-Type", "text/plain")])
         return ClosingIterable([b"a", b"b", b"c"], params.get("name", "sync"))
