@@ -159,17 +159,30 @@ async def slow_upload(conn, rng):
         slow.close()
 
 
-async def _hang_up(conn, head, body=b"", wait=0.0, read=0):
+async def _hang_up(conn, head, body=b"", wait=0.0, read=0, started=None):
     gone = Connection(conn.host, conn.port)
     await gone.open()
     try:
         await gone.send(head + body)
         if read:
             await gone.reader.readexactly(read)
+        if started is not None:
+            await _until_exists(started)
         await asyncio.sleep(wait)
     finally:
         gone.close()
     return True, 0, ""
+
+
+async def _until_exists(path, timeout=REQUEST_TIMEOUT):
+    """Wait until the file ``path`` exists (then remove it) or ``timeout`` passes."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.unlink(path)
+            return
+        except FileNotFoundError:
+            await asyncio.sleep(0.005)
 
 
 def _head(conn, method, path, extra=""):
@@ -179,8 +192,22 @@ def _head(conn, method, path, extra=""):
 
 
 async def gone_waiting(conn, rng):
-    """Hang up while a coroutine view awaits (it must be cancelled)."""
-    return await _hang_up(conn, _head(conn, "GET", "/coro/?delay=2"), wait=rng.uniform(0.02, 0.2))
+    """Hang up while a coroutine view awaits (it must be cancelled).
+
+    The view marks its start with a file (``SOAK_MARK_DIR``), and the client
+    hangs up only after it: a client that closes before the view starts, or
+    as the server reads the request (on a busy machine both can happen
+    whatever the client waits), is answered as a half-close
+    (docs/worker.md), and its view runs to its end by design.
+    """
+    mark = "%016x" % rng.getrandbits(64)
+    started = os.path.join(os.environ["SOAK_MARK_DIR"], mark)
+    return await _hang_up(
+        conn,
+        _head(conn, "GET", "/coro/?delay=2&mark=" + mark),
+        wait=rng.uniform(0.02, 0.2),
+        started=started,
+    )
 
 
 async def gone_streaming(conn, rng):

@@ -26,6 +26,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 
 from tests.gunicorn_fixture import GunicornServer, pid_alive
@@ -467,9 +468,12 @@ def main(argv=None):
     """Run the suite; return the exit status."""
     args = parse_args(argv)
     started = time.monotonic()
-    with PostgresServer() as pg:
+    with PostgresServer() as pg, tempfile.TemporaryDirectory(prefix="soak-marks-") as marks:
+        # the hang-ups' clients and the views they wait for (soak.load.gone_waiting)
+        os.environ["SOAK_MARK_DIR"] = marks
         env = {
             "DJANGO_SETTINGS_MODULE": "soak.settings",
+            "SOAK_MARK_DIR": marks,
             "SOAK_PG_HOST": "127.0.0.1",
             "SOAK_PG_PORT": str(pg.port),
             "SOAK_PG_USER": pg.user,

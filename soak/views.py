@@ -33,15 +33,23 @@ def _number(request, name, default, cast=float, low=0, high=60):
 
 
 async def coro_hello(request):
-    """``/coro/?delay=S``: await ``asyncio.sleep(S)``; a cancelled sleep is counted.
+    """``/coro/?delay=S[&mark=M]``: await ``asyncio.sleep(S)``; a cancelled sleep is counted.
 
     Only the load's hang-ups ask for a delay of a second or more, and they
     hang up long before it is over: such a sleep that completes is a view
     that was not cancelled when its client left (``long_waits_completed``).
+    With ``mark``, the file ``M`` in ``SOAK_MARK_DIR`` tells the client that
+    the view has started.
     """
     delay = _number(request, "delay", "0")
     if delay is None:
         return HttpResponseBadRequest("bad delay\n")
+    mark = request.GET.get("mark", "")
+    if mark:
+        if not mark.isalnum():
+            return HttpResponseBadRequest("bad mark\n")
+        # the hang-up's client waits for this file: the view has started
+        open(os.path.join(os.environ["SOAK_MARK_DIR"], mark), "x").close()
     try:
         await asyncio.sleep(delay)
     except asyncio.CancelledError:
