@@ -16,7 +16,7 @@ import pytest
 from soak import probe
 from soak.client import Connection, HTTPError
 from soak.load import percentile
-from soak.run import EXPECTED_ERRORS, log_errors
+from soak.report import EXPECTED_ERRORS, log_errors
 
 
 class OneShotServer:
