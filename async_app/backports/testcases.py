@@ -24,7 +24,7 @@ __all__ = ["install_client", "install_test_package", "install_test_utils", "inst
 
 _LAZY = {
     "AsyncClient": "async_app.testing.client",
-    "AsyncRequestFactory": "async_app.testing.client",
+    "AsyncRequestFactory": "async_app.testing.factory",
 }
 
 

@@ -9,7 +9,8 @@
   enable :mod:`async_app.testing.pytest_plugin` instead.
 """
 
-from .client import AsyncClient, AsyncRequestFactory
+from .client import AsyncClient
+from .factory import AsyncRequestFactory
 from .handler import AsyncClientHandler
 from .runner import async_test, run_async
 from .websocket import WebSocketRefused

@@ -74,6 +74,6 @@ def async_client():
 @pytest.fixture
 def async_rf():
     """An :class:`~async_app.testing.AsyncRequestFactory`: ``await view(async_rf.get('/'))``."""
-    from .client import AsyncRequestFactory
+    from .factory import AsyncRequestFactory
 
     return AsyncRequestFactory()

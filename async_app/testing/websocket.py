@@ -20,7 +20,7 @@ import base64
 import os
 
 from ..websocket import ENVIRON_KEY, MessageSocket
-from .client import _ENVIRON, _HEADERS
+from .factory import _ENVIRON, _HEADERS
 
 __all__ = ["WebSocketRefused", "WebSocketSession"]
 
