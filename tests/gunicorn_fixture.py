@@ -126,18 +126,26 @@ class GunicornServer:
                 if self.port is not None and self._custom_bind is None and "in use" in log:
                     raise _PortTaken(log)
                 raise RuntimeError("gunicorn exited with %s:\n%s" % (self.proc.returncode, log))
-            if self._answers():
+            if self._answers(deadline):
                 return self
             time.sleep(0.05)
         self.stop()
         raise RuntimeError("gunicorn did not answer within %ss:\n%s" % (timeout, self.log()))
 
-    def _answers(self):
+    def _answers(self, deadline):
+        """One probe request; True once it is answered.
+
+        The arbiter's socket accepts connections before a worker runs, so a
+        sent probe is waited for until ``deadline``, never sent again: a
+        probe given up on would still be served later, and tests that count
+        a worker's requests (``max_requests``) would count it twice.
+        """
         try:
             sock = self.connect(timeout=2.0)
         except OSError:
             return False
         try:
+            sock.settimeout(max(2.0, deadline - time.monotonic()))
             sock.sendall(
                 ("GET %s HTTP/1.0\r\nHost: localhost\r\n\r\n" % self.startup_path).encode()
             )
