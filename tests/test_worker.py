@@ -441,7 +441,7 @@ def test_tls(tmp_path, gunicorn_server):
         stderr=subprocess.DEVNULL,
     )
     server = GunicornServer(APPS + ":coro_app", certfile=cert, keyfile=key)
-    server._answers = lambda: _tls_answers(server)
+    server._answers = lambda deadline: _tls_answers(server)
     try:
         server.start()
         ctx = ssl.create_default_context(cafile=cert)

@@ -162,8 +162,7 @@ class Connection(web_protocol.RequestHandler):
 
     def data_received(self, data):
         """Parse ``data``; a request the C parser refused too strictly is parsed again."""
-        queued = getattr(self, "_messages", None)
-        if self.busy or queued:
+        if not self.is_idle():
             self._replay = b""
             return self._feed(data)
         if self.framing is LOST:
@@ -287,8 +286,16 @@ class Connection(web_protocol.RequestHandler):
             self.framing = LOST
 
     def is_idle(self):
-        """No request in progress or queued (pipelined); a head may be arriving."""
-        return not self.busy and not getattr(self, "_messages", None)
+        """No request in progress or queued (pipelined); a head may be arriving.
+
+        A request whose body is still arriving is in progress even before
+        its cycle starts (aiohttp has taken it from the queue, the handler
+        has not run yet): its bytes are body, never the next head.
+        """
+        if self.busy or getattr(self, "_messages", None):
+            return False
+        payload = self.last_payload
+        return payload is None or payload.is_eof() or payload.exception() is not None
 
     def handle_error(self, request, status=500, exc=None, message=None):
         """Answer requests aiohttp's parser refused with a 4xx and a warning, like gunicorn."""
