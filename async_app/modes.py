@@ -260,11 +260,11 @@ class Runner:
             return call_here(func, *args)
         return await self._in_pool(bridge_executor(), func, args)
 
-    async def run_opaque(self, middleware, request):
-        """An opaque middleware's ``__call__``: on a greenlet bridge, or in the bridge pool."""
+    async def run_opaque(self, func, *args):
+        """Sync code that calls opaque middleware: on a greenlet bridge, or in the bridge pool."""
         if not self.in_threads:
-            return await run_in_greenlet(middleware, request)
-        return await self._in_pool(bridge_executor(), middleware, (request,))
+            return await run_in_greenlet(func, *args)
+        return await self._in_pool(bridge_executor(), func, args)
 
     async def run_in_view_pool(self, func, *args):
         """A sync view (or Django's sync ``_get_response``) in the view pool."""
@@ -320,6 +320,8 @@ class Runner:
             result = future.result()
         except BaseException:
             result = None
+        if type(result) is tuple:  # (request, response): the pipeline's top
+            result = result[-1]
         if isinstance(result, HttpResponseBase):
             result._handler_class = self.sender
             result.close()  # fires request_finished
