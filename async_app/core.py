@@ -22,7 +22,6 @@ Where each view, middleware and hook runs is decided in :mod:`async_app.modes`.
 
 import asyncio
 import functools
-import inspect
 import logging
 import sys
 
@@ -45,6 +44,7 @@ from .modes import (
     Runner,
     has_coroutine_hooks,
     is_async_view,
+    is_awaitable,
     is_coroutine_function,
     middleware_mode,
 )
@@ -331,7 +331,7 @@ class AsyncBaseHandler(DjangoApplication):
                 )
                 response = await self._runner.run_in_view_pool(view)
             views_own = on_loop  # a coroutine view's own coroutine, awaited as is
-            while inspect.isawaitable(response):
+            while is_awaitable(response):
                 if not views_own:
                     refuse_stray_coroutine(callback, request, response)
                 views_own = False
@@ -358,7 +358,7 @@ class AsyncBaseHandler(DjangoApplication):
     async def _awaited_render(self, request, rendered):
         """Await what an ``async def render()`` returned; its exceptions go to exception middleware."""
         try:
-            while inspect.isawaitable(rendered):
+            while is_awaitable(rendered):
                 rendered = await rendered
         except Exception as exc:
             rendered = await self._process_exception(exc, request)

@@ -14,13 +14,13 @@ Exceptions become responses where Django's nested
 """
 
 import asyncio
-import inspect
 
 from django.conf import settings
 from django.urls import set_urlconf
 
 from .exception import convert_exception
 from .middleware import wait_from_sync
+from .modes import is_awaitable
 
 __all__ = ["FusedLayer"]
 
@@ -58,7 +58,7 @@ class FusedLayer:
         after = self._after_view
         step = step if view_ran else None
         result = await runner.run_sync_code(after, request, response, depth, step, top)
-        if inspect.isawaitable(result):  # an async def render()
+        if is_awaitable(result):  # an async def render()
             try:
                 response = await handler._awaited_render(request, result)
             except Exception as exc:
@@ -77,7 +77,7 @@ class FusedLayer:
             except Exception as exc:
                 response = _converted(request, exc)
         result = self._after_view(request, response, depth, step if view_ran else None, False)
-        if inspect.isawaitable(result):  # an async def render()
+        if is_awaitable(result):  # an async def render()
             try:
                 response = wait_from_sync(handler._awaited_render(request, result))
             except Exception as exc:
@@ -105,7 +105,7 @@ class FusedLayer:
                 response = self.handler._after_view(request, response, step)
             except Exception as exc:
                 response = convert_exception(request, exc)
-            if inspect.isawaitable(response):
+            if is_awaitable(response):
                 return response  # awaited, then back here without a step
         response = self.segment.process_responses(request, response, depth)
         return self.handler._finish_response(request, response) if top else response

@@ -42,6 +42,7 @@ __all__ = [
     "Runner",
     "ViewAwaitedOnLoop",
     "is_async_view",
+    "is_awaitable",
     "is_coroutine_function",
     "load_lazy_request_state",
     "middleware_mode",
@@ -73,6 +74,25 @@ _HOOK_NAMES = (
 def is_coroutine_function(func):
     """``asyncio.iscoroutinefunction`` or ``inspect.iscoroutinefunction``."""
     return asyncio.iscoroutinefunction(func) or inspect.iscoroutinefunction(func)
+
+
+# Response classes inspect.isawaitable() said no to: the common answer, kept.
+_PLAIN_RESPONSE_TYPES = set()
+_PLAIN_RESPONSE_TYPES_SIZE = 256
+
+
+def is_awaitable(value):
+    """``inspect.isawaitable``; a response of a class already judged is answered at once."""
+    if type(value) in _PLAIN_RESPONSE_TYPES:
+        return False
+    answer = inspect.isawaitable(value)
+    if (
+        not answer
+        and isinstance(value, HttpResponseBase)
+        and len(_PLAIN_RESPONSE_TYPES) < _PLAIN_RESPONSE_TYPES_SIZE
+    ):
+        _PLAIN_RESPONSE_TYPES.add(type(value))
+    return answer
 
 
 # (view, method) -> is_async_view's answer; views are few and long-lived.
