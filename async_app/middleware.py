@@ -290,9 +290,9 @@ def build_async_chain(runner, built, innermost, fuse=None):
     layer below it. When ``fuse`` is given, the run of :data:`HOOKS`
     middleware right above the view (maybe none) becomes ``fuse(segment)``:
     the segment and the view as one layer, with a ``from_sync`` for sync code
-    above it. Any other
-    run of :data:`HOOKS` and :data:`OPAQUE` middleware becomes a
-    :class:`SyncRun` if it holds an opaque one, else a :class:`HookSegment`.
+    above it. Any other run of :data:`HOOKS` and :data:`OPAQUE` middleware
+    becomes a :class:`SyncRun` if it holds an opaque one, else a
+    :class:`HookSegment`.
     Returns the outermost layer.
     """
     async_handler = innermost
