@@ -12,15 +12,16 @@ paths:
 * **coroutine pipeline**: anything else. The view is awaited on the loop and
   the pipeline's sync code around it runs where :class:`async_app.modes.Runner`
   says. With only ``MiddlewareMixin`` middleware (the usual case) the whole
-  chain is *fused*: one piece of sync code before the view (every
-  process_request, resolving, every process_view), one after.
+  chain is *fused* (:mod:`async_app.fused`): one piece of sync code before
+  the view (every process_request, resolving, every process_view), one after.
+  Runs of sync middleware holding opaque ones are one piece of sync code on
+  the greenlet bridge each (:class:`async_app.middleware.SyncRun`).
 
 Where each view, middleware and hook runs is decided in :mod:`async_app.modes`.
 """
 
 import asyncio
 import functools
-import inspect
 import logging
 import sys
 
@@ -35,12 +36,15 @@ from django.utils.module_loading import import_string
 from django_wsgi.handler import DjangoApplication
 
 from . import exception
-from .exception import call_with_exception, convert_exception
-from .middleware import AsyncGetResponse, GetResponse, build_async_chain, catching, on_loop_pipeline
+from .exception import call_with_exception
+from .fused import FusedLayer
+from .middleware import AsyncGetResponse, GetResponse, SyncRun, build_async_chain, catching
+from .middleware import on_loop_pipeline
 from .modes import (
     Runner,
     has_coroutine_hooks,
     is_async_view,
+    is_awaitable,
     is_coroutine_function,
     middleware_mode,
 )
@@ -109,7 +113,8 @@ class AsyncBaseHandler(DjangoApplication):
         self._runner = Runner(
             bool(getattr(settings, "ASYNC_APP_MIDDLEWARE_IN_THREADS", False)), self.__class__
         )
-        self._fused_segment = None
+        self._fused = None  # the whole chain when it is one FusedLayer
+        self._top_run = None  # the outermost SyncRun's sync code when it is the whole top
 
         if settings.MIDDLEWARE is None:
             # Old-style MIDDLEWARE_CLASSES: Django builds the hook lists.
@@ -165,10 +170,12 @@ class AsyncBaseHandler(DjangoApplication):
         self._middleware_chain = sync_handler
         self._note_coroutine_view_hooks()
         view_layer = catching(self._runner, self._get_response_async)
-        fuse = None if self._coroutine_view_hooks else functools.partial(_FusedLayer, self)
+        fuse = None if self._coroutine_view_hooks else functools.partial(FusedLayer, self)
         self._async_chain = build_async_chain(self._runner, built, view_layer, fuse)
-        if isinstance(self._async_chain, _FusedLayer):
-            self._fused_segment = self._async_chain.segment
+        if isinstance(self._async_chain, FusedLayer):
+            self._fused = self._async_chain
+        elif isinstance(self._async_chain, SyncRun):
+            self._top_run = self._async_chain.step
 
     def _note_coroutine_view_hooks(self):
         self._coroutine_view_hooks = any(
@@ -202,8 +209,10 @@ class AsyncBaseHandler(DjangoApplication):
         """
         token = on_loop_pipeline.set(True)
         try:
-            if self._fused_segment is not None:
-                return await self._run_fused(self._fused_segment, request, make_request, args, True)
+            if self._fused is not None:
+                return await self._fused.run(request, make_request, args, True)
+            if self._top_run is not None:
+                return await self._runner.run_opaque(self._run_top, request, make_request, args)
             if request is None:
                 request = await self._runner.run_sync_code(make_request, *args)
             set_urlconf(settings.ROOT_URLCONF)
@@ -217,6 +226,14 @@ class AsyncBaseHandler(DjangoApplication):
             )
         finally:
             on_loop_pipeline.reset(token)
+
+    def _run_top(self, request, make_request, args):
+        """The outermost SyncRun with the request's making and finishing, as one piece of sync code."""
+        if request is None:
+            request = make_request(*args)
+        set_urlconf(settings.ROOT_URLCONF)
+        response = self._top_run(request)
+        return request, self._finish_response(request, response)
 
     # MIDDLEWARE_CLASSES --------------------------------------------------------
 
@@ -314,7 +331,7 @@ class AsyncBaseHandler(DjangoApplication):
                 )
                 response = await self._runner.run_in_view_pool(view)
             views_own = on_loop  # a coroutine view's own coroutine, awaited as is
-            while inspect.isawaitable(response):
+            while is_awaitable(response):
                 if not views_own:
                     refuse_stray_coroutine(callback, request, response)
                 views_own = False
@@ -341,7 +358,7 @@ class AsyncBaseHandler(DjangoApplication):
     async def _awaited_render(self, request, rendered):
         """Await what an ``async def render()`` returned; its exceptions go to exception middleware."""
         try:
-            while inspect.isawaitable(rendered):
+            while is_awaitable(rendered):
                 rendered = await rendered
         except Exception as exc:
             rendered = await self._process_exception(exc, request)
@@ -406,61 +423,6 @@ class AsyncBaseHandler(DjangoApplication):
             return ViewAwaitedOnLoop(view)
         return ViewAwaitedOnLoop(super().make_view_atomic(view))
 
-    # the common case, fused: one segment of MiddlewareMixin around the view --
-
-    async def _run_fused(self, segment, request, make_request=None, args=(), top=False):
-        """A segment of ``MiddlewareMixin`` right around the view: sync code once before it, once after.
-
-        ``top``: the segment is the whole chain, so the request is made and
-        finished in those same two pieces. Exceptions become responses where
-        Django's nested ``convert_exception_to_response`` wrappers would.
-        """
-        runner = self._runner
-        request, response, depth, step = await runner.run_sync_code(
-            self._fused_before_view, segment, request, make_request, args, top
-        )
-        view_ran = False
-        if response is None:
-            try:
-                response, view_ran = await self._await_view(request, step)
-            except Exception as exc:
-                response = await runner.convert_exception(request, exc)
-        after = self._fused_after_view
-        step = step if view_ran else None
-        result = await runner.run_sync_code(after, segment, request, response, depth, step, top)
-        if inspect.isawaitable(result):  # an async def render()
-            try:
-                response = await self._awaited_render(request, result)
-            except Exception as exc:
-                response = await runner.convert_exception(request, exc)
-            result = await runner.run_sync_code(after, segment, request, response, depth, None, top)
-        return request, result
-
-    def _fused_before_view(self, segment, request, make_request, args, top):
-        if request is None:
-            request = make_request(*args)
-        if top:
-            set_urlconf(settings.ROOT_URLCONF)
-        response, depth = segment.process_requests(request)
-        if response is not None:
-            return request, response, depth, None
-        try:
-            step = self._before_view(request)
-        except Exception as exc:
-            return request, convert_exception(request, exc), depth, None
-        return request, None, depth, step
-
-    def _fused_after_view(self, segment, request, response, depth, step, top):
-        if step is not None:
-            try:
-                response = self._after_view(request, response, step)
-            except Exception as exc:
-                response = convert_exception(request, exc)
-            if inspect.isawaitable(response):
-                return response  # awaited, then back here without a step
-        response = segment.process_responses(request, response, depth)
-        return self._finish_response(request, response) if top else response
-
     def _finish_response(self, request, response):
         """The end of ``BaseHandler.get_response``: close the request with the response, log 404s."""
         response._closable_objects.append(request)
@@ -472,18 +434,4 @@ class AsyncBaseHandler(DjangoApplication):
             logger.warning(
                 "Not Found: %s", request.path, extra={"status_code": 404, "request": request}
             )
-        return response
-
-
-class _FusedLayer:
-    """The innermost run of ``MiddlewareMixin`` and the view, as one layer of the chain."""
-
-    __slots__ = ("handler", "segment")
-
-    def __init__(self, handler, segment):
-        self.handler = handler
-        self.segment = segment
-
-    async def __call__(self, request):
-        request, response = await self.handler._run_fused(self.segment, request)
         return response

@@ -69,7 +69,9 @@ def _bridge_for(driver):
 def _driven_by_current(child):
     # This coroutine may be resumed on another greenlet than the one that
     # started it (an outer bridge stepping it): the child reports to that one.
-    child.driver = child.parent = _getcurrent()
+    current = _getcurrent()
+    if child.driver is not current:
+        child.driver = child.parent = current
     return child
 
 

@@ -42,6 +42,7 @@ __all__ = [
     "Runner",
     "ViewAwaitedOnLoop",
     "is_async_view",
+    "is_awaitable",
     "is_coroutine_function",
     "load_lazy_request_state",
     "middleware_mode",
@@ -73,6 +74,25 @@ _HOOK_NAMES = (
 def is_coroutine_function(func):
     """``asyncio.iscoroutinefunction`` or ``inspect.iscoroutinefunction``."""
     return asyncio.iscoroutinefunction(func) or inspect.iscoroutinefunction(func)
+
+
+# Response classes inspect.isawaitable() said no to: the common answer, kept.
+_PLAIN_RESPONSE_TYPES = set()
+_PLAIN_RESPONSE_TYPES_SIZE = 256
+
+
+def is_awaitable(value):
+    """``inspect.isawaitable``; a response of a class already judged is answered at once."""
+    if type(value) in _PLAIN_RESPONSE_TYPES:
+        return False
+    answer = inspect.isawaitable(value)
+    if (
+        not answer
+        and isinstance(value, HttpResponseBase)
+        and len(_PLAIN_RESPONSE_TYPES) < _PLAIN_RESPONSE_TYPES_SIZE
+    ):
+        _PLAIN_RESPONSE_TYPES.add(type(value))
+    return answer
 
 
 # (view, method) -> is_async_view's answer; views are few and long-lived.
@@ -260,11 +280,14 @@ class Runner:
             return call_here(func, *args)
         return await self._in_pool(bridge_executor(), func, args)
 
-    async def run_opaque(self, middleware, request):
-        """An opaque middleware's ``__call__``: on a greenlet bridge, or in the bridge pool."""
+    def run_opaque(self, func, *args):
+        """Sync code that calls opaque middleware: on a greenlet bridge, or in the bridge pool.
+
+        Returns the coroutine to await (no coroutine of its own: one frame less a request).
+        """
         if not self.in_threads:
-            return await run_in_greenlet(middleware, request)
-        return await self._in_pool(bridge_executor(), middleware, (request,))
+            return run_in_greenlet(func, *args)
+        return self._in_pool(bridge_executor(), func, args)
 
     async def run_in_view_pool(self, func, *args):
         """A sync view (or Django's sync ``_get_response``) in the view pool."""
@@ -320,6 +343,8 @@ class Runner:
             result = future.result()
         except BaseException:
             result = None
+        if type(result) is tuple:  # (request, response): the pipeline's top
+            result = result[-1]
         if isinstance(result, HttpResponseBase):
             result._handler_class = self.sender
             result.close()  # fires request_finished

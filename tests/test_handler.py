@@ -262,6 +262,51 @@ def test_middleware_hooks_run_in_the_same_order(name, query, django_db, loop_thr
                 assert normalize(response, True) == normalize(expected_response), (mode, path)
 
 
+FUNCTION = "tests.django_project.middleware.function_middleware"
+ASYNC_HOOKS = "tests.django_project.middleware.AsyncHookMiddleware"
+OPAQUE_STACKS = {
+    # name: (the stack served, the stack Django's stock handler is compared with)
+    "opaque right above the view": (
+        RECORDING_MIDDLEWARE[:1] + STANDARD_MIDDLEWARE + RECORDING_MIDDLEWARE[1:2],
+        RECORDING_MIDDLEWARE[:1] + STANDARD_MIDDLEWARE + RECORDING_MIDDLEWARE[1:2],
+    ),
+    "two opaque in one run": (
+        [FUNCTION] + RECORDING_MIDDLEWARE + STANDARD_MIDDLEWARE,
+        [FUNCTION] + RECORDING_MIDDLEWARE + STANDARD_MIDDLEWARE,
+    ),
+    "a run below async hooks": (
+        [ASYNC_HOOKS] + RECORDING_MIDDLEWARE + STANDARD_MIDDLEWARE,
+        RECORDING_MIDDLEWARE + STANDARD_MIDDLEWARE,
+    ),
+}
+
+
+@pytest.mark.parametrize("query", ["", "?short=inner"], ids=["through", "short-inner"])
+@pytest.mark.parametrize("name", ["hello", "key_error", "500"])
+@pytest.mark.parametrize("stack", sorted(OPAQUE_STACKS))
+def test_runs_of_sync_middleware_around_opaque_ones_behave_as_djangos_chain(
+    stack, name, query, django_db, loop_thread
+):
+    served, compared = OPAQUE_STACKS[stack]
+    with override_settings(MIDDLEWARE=compared):
+        expected_response, expected_events = _events_for(
+            StockClient(WSGIHandler()), "/sync/%s/%s" % (name, query)
+        )
+    with override_settings(MIDDLEWARE=served):
+        application = AsyncDjangoApplication()
+    for mode in ("coroutine pipeline", "coroutine pipeline, hooks in threads"):
+        app = AsyncAppClient(configure(application, mode), loop_thread)
+        for path in ("/sync/%s/%s" % (name, query), "/async/%s/%s" % (name, query)):
+            response, events = _events_for(app, path)
+            events = [event for event in events if not event[0].startswith("async_hooks.")]
+            assert events == expected_events, (mode, path)
+            status, headers, cookies, body = normalize(response, True)
+            headers = [header for header in headers if header[0] != "x-async-hook"]
+            seen = (status, headers, cookies, body)
+            assert seen == normalize(expected_response), (mode, path)
+            assert (response.header("X-Async-Hook") == "yes") == (ASYNC_HOOKS in served)
+
+
 def test_exception_middleware_answers_for_coroutine_views(django_db, loop_thread):
     with override_settings(MIDDLEWARE=RECORDING_MIDDLEWARE):
         app = AsyncAppClient(AsyncDjangoApplication(), loop_thread)
