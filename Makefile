@@ -115,10 +115,13 @@ matrix:
 # Django 1.11's own suite against a throwaway PostgreSQL server (started and
 # stopped by .ci/django_pg_suite.py), on the Pythons of PG_PYTHONS, each in
 # its .venv-X-django with the newest psycopg2 2.9.x it has. Labels: PG_LABELS
-# in .ci/matrix.sh.
+# in .ci/matrix.sh. First, on the dev venv, Django 5.2's ported async tests
+# (tests/django5) and tests/test_db.py on a throwaway PostgreSQL of their own
+# (ASYNC_APP_TEST_POSTGRES=1, tests/conftest.py; docs/django5-api.md).
 PG_PYTHONS ?= 3.7 3.11 3.13
 .PHONY: pg-suite
-pg-suite: services
+pg-suite: venv services
+	ASYNC_APP_TEST_POSTGRES=1 $(PY) -m pytest tests/django5 tests/test_db.py -q -p no:cacheprovider
 	MATRIX_PYTHONS= SMOKE_PYTHONS= PG_PYTHONS="$(PG_PYTHONS)" bash .ci/matrix.sh
 
 # The soak and fault suite (soak/, docs/soak.md): a real gunicorn with

@@ -1,6 +1,16 @@
-"""Shared fixtures: Django configured for tests.django_project, a test database."""
+"""Shared fixtures: Django configured for tests.django_project, a test database.
 
+``ASYNC_APP_TEST_POSTGRES=1`` runs the session on PostgreSQL instead of
+SQLite: a throwaway server (tests.services) is started before Django is set
+up, the settings read its address from ``ASYNC_APP_TEST_PG_*``, and it is
+stopped at the session's end (at exit, or on SIGTERM, at the latest).
+pytest-xdist workers inherit those variables and share the server, each
+with a test database of its own.
+"""
+
+import atexit
 import os
+import signal
 
 import async_app  # noqa: F401  (applies the compat layer before Django loads)
 
@@ -9,7 +19,49 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.django_project.settings")
 import django  # noqa: E402
 import pytest  # noqa: E402
 
+POSTGRES_MODE = os.environ.get("ASYNC_APP_TEST_POSTGRES", "").lower() in ("1", "true", "yes", "on")
+_owned_postgres = []
+
+
+def _start_postgres():
+    """Start the session's PostgreSQL and point tests.django_project.settings at it."""
+    from tests.services import PostgresServer
+
+    server = PostgresServer()
+    _owned_postgres.append(server)
+    atexit.register(_stop_postgres)
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _stop_postgres_and_die)
+    server.start()
+    os.environ.update(
+        ASYNC_APP_TEST_PG_HOST="127.0.0.1",
+        ASYNC_APP_TEST_PG_PORT=str(server.port),
+        ASYNC_APP_TEST_PG_USER=server.user,
+        ASYNC_APP_TEST_PG_NAME=server.dbname,
+    )
+
+
+def _stop_postgres():
+    while _owned_postgres:
+        _owned_postgres.pop().stop(remove=True)
+
+
+def _stop_postgres_and_die(signum, frame):
+    _stop_postgres()
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
+
+
+# An xdist worker (or a caller with a server of its own) already has the address.
+if POSTGRES_MODE and not os.environ.get("ASYNC_APP_TEST_PG_PORT"):
+    _start_postgres()
+
 django.setup()
+
+
+def pytest_unconfigure(config):
+    """Stop the PostgreSQL this process started, if any (PostgreSQL mode)."""
+    _stop_postgres()
 
 
 @pytest.fixture(scope="session")
@@ -24,7 +76,8 @@ def django_test_environment():
 
 @pytest.fixture(scope="session")
 def django_db(django_test_environment):
-    """A migrated test database for the whole session (shared in-memory SQLite)."""
+    """A migrated test database for the whole session (shared in-memory SQLite;
+    ``test_async_app_<worker>`` in PostgreSQL mode)."""
     from django.db import connection
 
     old_name = connection.settings_dict["NAME"]

@@ -17,6 +17,7 @@ from django.conf.urls import url
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
 from django.http import Http404, HttpResponse
 from django.test import Client, RequestFactory, override_settings
 from django.utils.decorators import async_only_middleware
@@ -317,8 +318,11 @@ def test_docs_examples_are_this_modules_code():
         assert block in source, block
 
 
+@pytest.mark.skipif(
+    connection.vendor != "sqlite",
+    reason="asserts SQLite's EXPLAIN QUERY PLAN; the ported test_aexplain runs each format here",
+)
 def test_aexplain_gives_the_databases_plan():
-    from django.db import connection
 
     async def main():
         plan = await SimpleModel.objects.filter(field=1).aexplain()
@@ -330,6 +334,22 @@ def test_aexplain_gives_the_databases_plan():
     assert connection.vendor == "sqlite"
     assert "SCAN" in plan, plan  # SQLite's EXPLAIN QUERY PLAN of a full-table filter
     assert unknown == "Unknown options: nonsense"
+
+
+def test_explain_feature_flags_follow_aexplain():
+    from django.db.backends.base.features import BaseDatabaseFeatures
+
+    # Django 2.1's flags, which Django 5.2's test_aexplain reads.
+    features = connection.features
+    assert features.supports_explaining_query_execution is True
+    formats = {"sqlite": set(), "postgresql": {"JSON", "TEXT", "XML", "YAML"}}
+    assert features.supported_explain_formats == formats[connection.vendor]
+
+    class Oracle:
+        vendor = "oracle"
+
+    assert BaseDatabaseFeatures(Oracle()).supports_explaining_query_execution is False
+    assert BaseDatabaseFeatures(Oracle()).supported_explain_formats == set()
 
 
 # -- Django 1.11's own sync handlers honour sync_capable/async_capable --------

@@ -104,6 +104,12 @@ def test_sync_code_and_threads_are_unaffected(django_db):
     assert run_on_fresh_loop(coroutine_code()) == (0, [0])
 
 
+@pytest.mark.skipif(
+    connection.vendor != "sqlite",
+    reason="relies on SQLite's in-memory test database, which close_old_connections() never "
+    "closes; on PostgreSQL it closes this thread's connection (CONN_MAX_AGE=0), so the next "
+    "ensure_connection() would connect, and the guard stops that one instead of cursor()",
+)
 def test_closing_connections_on_the_loop_is_harmless(django_db):
     from django.db import close_old_connections
 

@@ -28,6 +28,7 @@ HOOKS = [
     ("django.views.generic.base", "views", "install_view"),
     ("django.db.models.query", "query", "install_queryset"),
     ("django.db.models.manager", "query", "install_manager"),
+    ("django.db.backends.base.features", "query", "install_features"),
     ("django.db.models.base", "models", "install_model"),
     ("django.db.models.fields.related_descriptors", "models", "install_related_managers"),
     ("django.contrib.contenttypes.fields", "models", "install_generic_related_managers"),

@@ -7,7 +7,7 @@ manager methods do: proxies to ``get_queryset()``.
 
 from .coroutines import add_twins, run_in_pool
 
-__all__ = ["QUERYSET_TWINS", "install_manager", "install_queryset"]
+__all__ = ["QUERYSET_TWINS", "install_features", "install_manager", "install_queryset"]
 
 # QuerySet methods whose a-twin is a plain "run it in the pool".
 QUERYSET_TWINS = (
@@ -191,6 +191,26 @@ def _explain(queryset, format=None, **options):
         " ".join(value if isinstance(value, str) else formatter(value) for value in row)
         for row in rows
     )
+
+
+def _supports_explaining(features):
+    """Whether ``QuerySet.aexplain()`` works on this backend (Django 2.1's feature flag)."""
+    return features.connection.vendor in _EXPLAIN
+
+
+def _explain_formats(features):
+    """The ``format`` values ``aexplain()`` accepts here (Django 2.1's feature flag)."""
+    return set(_EXPLAIN.get(features.connection.vendor, ("", set(), set()))[1])
+
+
+def install_features(features):
+    """Add Django 2.1's explain feature flags to ``BaseDatabaseFeatures``, read from
+    the backend's vendor as ``aexplain()`` is (every backend class inherits them)."""
+    BaseDatabaseFeatures = features.BaseDatabaseFeatures
+    if not hasattr(BaseDatabaseFeatures, "supports_explaining_query_execution"):
+        BaseDatabaseFeatures.supports_explaining_query_execution = property(_supports_explaining)
+    if not hasattr(BaseDatabaseFeatures, "supported_explain_formats"):
+        BaseDatabaseFeatures.supported_explain_formats = property(_explain_formats)
 
 
 async def aexplain(self, *, format=None, **options):

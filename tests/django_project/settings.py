@@ -62,6 +62,23 @@ DATABASES = {
     }
 }
 
+# PostgreSQL mode (ASYNC_APP_TEST_POSTGRES=1, tests/conftest.py): the server
+# tests/conftest.py started, or the one these variables name. A SQLite file
+# named by ASYNC_APP_TEST_DB wins: the gunicorn-served tests' subprocesses
+# share one that the tests read with sqlite3 (tests/toolkit_fixtures.py).
+if os.environ.get("ASYNC_APP_TEST_PG_PORT") and not os.environ.get("ASYNC_APP_TEST_DB"):
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": os.environ.get("ASYNC_APP_TEST_PG_NAME", "async_app"),
+            "USER": os.environ.get("ASYNC_APP_TEST_PG_USER", ""),
+            "HOST": os.environ.get("ASYNC_APP_TEST_PG_HOST", "127.0.0.1"),
+            "PORT": os.environ["ASYNC_APP_TEST_PG_PORT"],
+            # One test database per pytest-xdist worker on the shared server.
+            "TEST": {"NAME": "test_async_app_" + os.environ.get("PYTEST_XDIST_WORKER", "main")},
+        }
+    }
+
 USE_TZ = True
 TIME_ZONE = "UTC"
 LANGUAGE_CODE = "en-us"
