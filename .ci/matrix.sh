@@ -19,6 +19,8 @@
 # async_app[postgres], i.e. the newest psycopg2-binary 2.9.x that X has).
 #
 # CLUSTER_PYTHONS: versions whose run includes the "cluster" tests (default 3.7).
+# PG_PYTEST_PYTHONS: versions whose venv also runs tests/django5 and
+# tests/test_db.py on PostgreSQL (default "3.7 3.13"; `make pg-suite` runs 3.11's).
 set -u
 cd "$(dirname "$0")/.."
 
@@ -26,6 +28,7 @@ PYTHONS=${MATRIX_PYTHONS-"3.7 3.8 3.9 3.10 3.11 3.12 3.13"}
 SMOKE_PYTHONS=${SMOKE_PYTHONS-"3.11 3.13"}
 PG_PYTHONS=${PG_PYTHONS-""}
 JOBS=${MATRIX_JOBS:-2}
+PG_PYTEST_PYTHONS=${PG_PYTEST_PYTHONS-"3.7 3.13"}
 RUN_TIMEOUT=${RUN_TIMEOUT:-1200}
 # The issue's labels, plus the ones that exercise each shim: validators and
 # urlpatterns_reverse (regex flags, CVE-2021-32052), mail (SMTP, surrogates),
@@ -91,26 +94,34 @@ ensure_venv() {
     touch "$dir/.installed"
 }
 
-# run_pytest VERSION: the project's suite in .venv-VERSION; writes a result line.
+# run_pytest VERSION [pg]: the project's suite in .venv-VERSION, or with
+# "pg" its PostgreSQL run (tests/django5 and tests/test_db.py on a throwaway
+# server of their own, ASYNC_APP_TEST_POSTGRES=1); writes a result line.
 run_pytest() {
-    local v=$1 start rc counts
+    local v=$1 label=$1 start rc counts
     start=$(now)
     # A HOME of its own per run, so parallel runs share no ~/.gunicorn and
     # the like.
     local home
     home=$(mktemp -d)
-    rm -f "$LOGDIR/pytest-$v.xml"
     # The multi-process tests (marker "cluster": several gunicorns against
     # real PostgreSQL/Redis, ~1 min) run here on CLUSTER_PYTHONS only (`make
     # test` runs them on the dev venv's 3.11).
-    local select=()
-    case " ${CLUSTER_PYTHONS-3.7} " in *" $v "*) ;; *) select=(-m "not cluster") ;; esac
-    HOME=$home timeout "$RUN_TIMEOUT" ".venv-$v/bin/python" -m pytest -q -p no:cacheprovider \
-        ${select[@]+"${select[@]}"} \
-        --junitxml="$LOGDIR/pytest-$v.xml" >"$LOGDIR/pytest-$v.log" 2>&1
+    local select=() pg=""
+    if [ "${2-}" = pg ]; then
+        label=$v-pg
+        pg=1
+        select=(tests/django5 tests/test_db.py)
+    else
+        case " ${CLUSTER_PYTHONS-3.7} " in *" $v "*) ;; *) select=(-m "not cluster") ;; esac
+    fi
+    rm -f "$LOGDIR/pytest-$label.xml"
+    HOME=$home ASYNC_APP_TEST_POSTGRES=$pg timeout "$RUN_TIMEOUT" ".venv-$v/bin/python" -m pytest \
+        -q -p no:cacheprovider ${select[@]+"${select[@]}"} \
+        --junitxml="$LOGDIR/pytest-$label.xml" >"$LOGDIR/pytest-$label.log" 2>&1
     rc=$?
     rm -rf "$home"
-    counts=$(".venv-$v/bin/python" - "$LOGDIR/pytest-$v.xml" "$LOGDIR/pytest-$v.failures" <<'EOF'
+    counts=$(".venv-$v/bin/python" - "$LOGDIR/pytest-$label.xml" "$LOGDIR/pytest-$label.failures" <<'EOF'
 import sys
 import xml.etree.ElementTree as ET
 try:
@@ -132,7 +143,7 @@ with open(sys.argv[2], "w") as out:
                                           (first[0] if first else "")[:160]))
 EOF
 )
-    echo "$rc|$v: $counts ($(( $(now) - start ))s)" >"$LOGDIR/pytest-$v.result"
+    echo "$rc|$label: $counts ($(( $(now) - start ))s)" >"$LOGDIR/pytest-$label.result"
 }
 
 # run_smoke VERSION: Django's smoke subset in .venv-VERSION-django.
@@ -192,13 +203,21 @@ for v in $PYTHONS; do
     fi
 done
 
+# The runs: each ready Python's suite, then the PostgreSQL runs of
+# PG_PYTEST_PYTHONS (3.11's is in `make pg-suite`).
+runs=""
+for v in $ready; do runs="$runs $v"; done
+for v in $PG_PYTEST_PYTHONS; do
+    case " $ready " in *" $v "*) runs="$runs $v:pg" ;; esac
+done
 running=0
-for v in $ready; do
+for run in $runs; do
     if [ "$running" -ge "$JOBS" ]; then
         wait -n
         running=$((running - 1))
     fi
-    run_pytest "$v" &
+    # shellcheck disable=SC2086
+    run_pytest ${run/:/ } &
     running=$((running + 1))
 done
 wait
@@ -241,7 +260,11 @@ passed=0
 failed=0
 skipped=0
 results=""
-for v in $PYTHONS; do results="$results $LOGDIR/pytest-$v.result"; done
+labels="$PYTHONS"
+for v in $PG_PYTEST_PYTHONS; do
+    case " $PYTHONS " in *" $v "*) labels="$labels $v-pg" ;; esac
+done
+for v in $labels; do results="$results $LOGDIR/pytest-$v.result"; done
 for v in $SMOKE_PYTHONS; do results="$results $LOGDIR/django-$v.result"; done
 for v in $PG_PYTHONS; do results="$results $LOGDIR/django-pg-$v.result"; done
 for f in $results; do
@@ -258,7 +281,7 @@ for f in $results; do
     [ "$rc" = 0 ] || [ ! -s "$failures" ] || cat "$failures"
 done
 # Totals of the pytest runs, as a closing 'N passed, N failed' line.
-for v in $PYTHONS; do
+for v in $labels; do
     f="$LOGDIR/pytest-$v.result"
     [ -e "$f" ] || continue
     read -r p f_ s <<<"$(sed -E 's/.*: ([0-9]+) passed, ([0-9]+) failed, ([0-9]+) skipped.*/\1 \2 \3/;t;s/.*/0 1 0/' "$f")"
