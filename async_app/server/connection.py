@@ -211,7 +211,8 @@ class Connection(web_protocol.RequestHandler):
         if len(messages) > before:
             self.last_payload = messages[-1][1]
             self.parsed_at = self._loop.time()
-        new = list(messages)[before:] if len(messages) > before else ()
+        added = len(messages) - before
+        new = (messages[-1],) if added == 1 else list(messages)[before:] if added else ()
         if framing is None:
             # Idle, the bytes since then begin a request: one complete head
             # without a body (a GET) leaves nothing to follow.

@@ -293,9 +293,7 @@ class RequestCycle:
             await self._write_body(result, resp)
             return
         pump = resp.pump = Pump(self.loop)
-        work = self.loop.create_task(
-            sync.run_sync(_call_sync_app, app, environ, resp, pump, executor=sync.view_executor())
-        )
+        work = sync.submit(_call_sync_app, app, environ, resp, pump, executor=sync.view_executor())
         try:
             result = await pump.drain(work, resp)
         except BaseException:
@@ -361,9 +359,7 @@ class RequestCycle:
                     await resp.write(chunk)
             else:
                 pump = resp.pump = Pump(self.loop)
-                work = self.loop.create_task(
-                    sync.run_sync(_iterate, result, pump, executor=sync.view_executor())
-                )
+                work = sync.submit(_iterate, result, pump, executor=sync.view_executor())
                 # From here on the thread closes a sync-only body.
                 closed = not hasattr(result, "aclose")
                 try:

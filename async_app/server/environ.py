@@ -200,7 +200,14 @@ class WSGIEnviron:
         if not TOKEN_RE.fullmatch(name):
             raise RequestError(400, "Bad Request", "Invalid header name %r" % name)
         name = name.upper()
-        entry = (name, "HTTP_" + name.replace("-", "_"))
+        # Ordinary: a header that only goes into the environ as HTTP_*.
+        ordinary = not (
+            "_" in name
+            or name in self.secure_headers
+            or name.startswith("X-FORWARDED-")
+            or name in _SPECIAL_HEADERS
+        )
+        entry = (name, "HTTP_" + name.replace("-", "_"), ordinary)
         if len(self._names) < 1024:
             self._names[raw_name] = entry
         return entry
@@ -234,7 +241,7 @@ class WSGIEnviron:
         max_line = self.max_field_line - 4  # ": " and CRLF
         for raw_name, raw_value in raw_headers:
             entry = names.get(raw_name)
-            name, key = entry if entry is not None else self._name(raw_name)
+            name, key, ordinary = entry if entry is not None else self._name(raw_name)
             if len(raw_name) + len(raw_value) > max_line:
                 raise RequestError(
                     431, "Request Header Fields Too Large", "Header line of %s too long" % name
@@ -244,6 +251,15 @@ class WSGIEnviron:
                 raise RequestError(400, "Bad Request", "Invalid value for header %s" % name)
             if value[-1:] in (" ", "\t") or value[:1] in (" ", "\t"):
                 value = value.strip(" \t")  # aiohttp 3.8 keeps trailing OWS
+            if ordinary:
+                if headers is not None:
+                    headers.append((name, value))
+                if key in environ:
+                    sep = "; " if key == "HTTP_COOKIE" else ","
+                    environ[key] = environ[key] + sep + value
+                else:
+                    environ[key] = value
+                continue
             if "_" in name:
                 # X_Forwarded_For would map onto the same key as
                 # X-Forwarded-For: dropped, as gunicorn 22+ does.
@@ -356,6 +372,10 @@ class WSGIEnviron:
         return environ, req, expect
 
 
+# Headers the worker itself reads or checks (besides secure_scheme_headers).
+_SPECIAL_HEADERS = frozenset(
+    ("FORWARDED", "CONTENT-TYPE", "CONTENT-LENGTH", "TRANSFER-ENCODING", "HOST", "EXPECT")
+)
 _PROTOCOLS = {(1, 1): "HTTP/1.1", (1, 0): "HTTP/1.0"}
 # gunicorn's limit_request_field_size when it is 0.
 DEFAULT_FIELD_SIZE = 8190

@@ -1,0 +1,207 @@
+"""What the server layer costs per request, deterministically: ``python -m bench.server_cost``.
+
+For trivial apps (no Django): aiohttp's bare server (bench/bare_aiohttp.py)
+and AiohttpWorker (or AiohttpUVLoopWorker) serving ``bench.wsgi_plain``'s
+coroutine and sync hello. Each server gets sequential keep-alive requests
+from one client connection, and is measured two ways:
+
+* instructions per request, under ``valgrind --tool=callgrind``:
+  ``(Ir(N2) - Ir(N1)) / (N2 - N1)``, Ir the whole serving process's
+  instructions in a run (start, 50 + N requests, SIGTERM);
+* Python calls per request (``bench/callcount.py``: ``call`` and
+  ``c_call`` profile events, all threads).
+
+Arguments: names among ``bare coroutine sync coroutine_uv sync_uv`` (default
+the first three); ``BENCH_N1``/``BENCH_N2`` (default 200/1200) requests;
+``BENCH_NO_CALLGRIND=1`` skips the callgrind run; ``BENCH_CALLS_DETAIL=K``
+prints the K most called functions.
+"""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+from .harness import ROOT, child_pids, free_port
+
+SERVERS = {
+    "bare": None,
+    "coroutine": ("async_app.worker.AiohttpWorker", "bench.wsgi_plain:coroutine_application"),
+    "sync": ("async_app.worker.AiohttpWorker", "bench.wsgi_plain:application"),
+    "coroutine_uv": (
+        "async_app.worker.AiohttpUVLoopWorker",
+        "bench.wsgi_plain:coroutine_application",
+    ),
+    "sync_uv": ("async_app.worker.AiohttpUVLoopWorker", "bench.wsgi_plain:application"),
+}
+REQUEST = (
+    b"GET /hello/?delay=0 HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: bench\r\nAccept: */*\r\n\r\n"
+)
+
+
+class Client:
+    """One keep-alive connection sending requests one after another."""
+
+    def __init__(self, port):
+        self.sock = socket.create_connection(("127.0.0.1", port))
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buf = b""
+
+    def request(self):
+        """Send one request, read its (Content-Length framed) response."""
+        self.sock.sendall(REQUEST)
+        while b"\r\n\r\n" not in self.buf:
+            self._recv()
+        head, _, self.buf = self.buf.partition(b"\r\n\r\n")
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        while len(self.buf) < length:
+            self._recv()
+        if not head.startswith(b"HTTP/1.1 200"):
+            raise RuntimeError(head.decode("latin-1"))
+        self.buf = self.buf[length:]
+
+    def _recv(self):
+        data = self.sock.recv(65536)
+        if not data:
+            raise RuntimeError("connection closed")
+        self.buf += data
+
+    def close(self):
+        """Close the connection."""
+        self.sock.close()
+
+
+def start(name, port, tmp, prefix=(), count_calls=False):
+    """Start server ``name``; return (Popen, pid of the serving process)."""
+    env = dict(os.environ, PYTHONPATH=ROOT, BENCH_CALLCOUNT_FILE=os.path.join(tmp, "calls.json"))
+    env.pop("GUNICORN_CMD_ARGS", None)
+    spec = SERVERS[name]
+    if spec is None:
+        code = "import sys\n"
+        if count_calls:
+            code += "import bench.callcount; bench.callcount.install()\n"
+        code += "sys.argv[1:] = [%r]\nimport bench.bare_aiohttp as b; b.main()\n" % str(port)
+        argv = [sys.executable, "-c", code]
+    else:
+        conf = os.path.join(tmp, "conf.py")
+        with open(conf, "w") as f:
+            f.write(
+                "bind = ['127.0.0.1:%d']\nworkers = 1\nworker_class = %r\nwsgi_app = %r\n"
+                "threads = 32\nkeepalive = 5\ntimeout = 600\nloglevel = 'warning'\n"
+                "control_socket_disable = True\n" % (port, spec[0], spec[1])
+            )
+            if count_calls:
+                f.write("from bench.callcount import post_worker_init\n")
+        argv = [sys.executable, "-m", "gunicorn", "-c", conf]
+    log = open(os.path.join(tmp, "server.log"), "ab")
+    proc = subprocess.Popen(list(prefix) + argv, cwd=ROOT, env=env, stdout=log, stderr=log)
+    deadline = time.monotonic() + 300
+    while True:
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(open(os.path.join(tmp, "server.log")).read())
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.2)
+    pid = proc.pid
+    if spec is not None:
+        while not child_pids(proc.pid):
+            time.sleep(0.1)
+        pid = child_pids(proc.pid)[0]
+    return proc, pid
+
+
+def stop(proc):
+    """SIGTERM, then wait."""
+    proc.terminate()
+    try:
+        proc.wait(60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def _total_ir(path):
+    with open(path) as f:
+        for line in f:
+            if line.startswith(("summary:", "totals:")):
+                return int(line.split()[1])
+    raise RuntimeError("no totals in %s" % path)
+
+
+def _run_ir(name, n):
+    """Total Ir of server ``name``'s serving process, started, given 50 + ``n`` requests, stopped."""
+    port = free_port()
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "cg.%p")
+        prefix = ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out]
+        proc, pid = start(name, port, tmp, prefix)
+        try:
+            client = Client(port)
+            for _ in range(50 + n):
+                client.request()
+            client.close()
+        finally:
+            stop(proc)
+        return _total_ir(os.path.join(tmp, "cg.%d" % pid))
+
+
+def instructions(name, n1, n2):
+    """Instructions per request of server ``name`` under callgrind (two runs)."""
+    return (_run_ir(name, n2) - _run_ir(name, n1)) / (n2 - n1)
+
+
+def python_calls(name, n):
+    """(Python calls, C calls) per request of server ``name``."""
+    port = free_port()
+    with tempfile.TemporaryDirectory() as tmp:
+        proc, pid = start(name, port, tmp, count_calls=True)
+        try:
+            client = Client(port)
+            for _ in range(200):
+                client.request()
+            os.kill(pid, 12)  # SIGUSR2: start counting
+            time.sleep(0.2)
+            for _ in range(n):
+                client.request()
+            path = os.path.join(tmp, "calls.json")
+            os.kill(pid, 12)
+            while not os.path.exists(path):
+                time.sleep(0.05)
+            time.sleep(0.1)
+            with open(path) as f:
+                counts = json.load(f)
+            if os.environ.get("BENCH_CALLS_DETAIL"):
+                top = sorted(counts["functions"].items(), key=lambda kv: -kv[1])
+                for key, count in top[: int(os.environ["BENCH_CALLS_DETAIL"])]:
+                    print("    %6.2f %s" % (count / n, key))
+            client.close()
+        finally:
+            stop(proc)
+    return counts["call"] / n, counts["c_call"] / n
+
+
+def main():
+    """Measure the servers named on the command line."""
+    names = sys.argv[1:] or ["bare", "coroutine", "sync"]
+    n1 = int(os.environ.get("BENCH_N1", "200"))
+    n2 = int(os.environ.get("BENCH_N2", "1200"))
+    callgrind = not os.environ.get("BENCH_NO_CALLGRIND")
+    print("| server | instructions/request | Python calls/request | C calls/request |")
+    print("|---|---:|---:|---:|")
+    for name in names:
+        calls, c_calls = python_calls(name, n2)
+        ir = instructions(name, n1, n2) if callgrind else float("nan")
+        print("| %s | %.0f | %.1f | %.1f |" % (name, ir, calls, c_calls), flush=True)
+
+
+if __name__ == "__main__":
+    main()
