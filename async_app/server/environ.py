@@ -251,51 +251,43 @@ class WSGIEnviron:
                 raise RequestError(400, "Bad Request", "Invalid value for header %s" % name)
             if value[-1:] in (" ", "\t") or value[:1] in (" ", "\t"):
                 value = value.strip(" \t")  # aiohttp 3.8 keeps trailing OWS
-            if ordinary:
-                if headers is not None:
-                    headers.append((name, value))
-                if key in environ:
-                    sep = "; " if key == "HTTP_COOKIE" else ","
-                    environ[key] = environ[key] + sep + value
-                else:
-                    environ[key] = value
-                continue
-            if "_" in name:
+            if not ordinary and "_" in name:
                 # X_Forwarded_For would map onto the same key as
                 # X-Forwarded-For: dropped, as gunicorn 22+ does.
                 continue
             if headers is not None:
                 headers.append((name, value))
-            if name in secure_headers:
-                if not trusted:
+            if not ordinary:  # a header the worker reads or checks
+                if name in secure_headers:
+                    if not trusted:
+                        continue
+                    new_scheme = "https" if value == secure_headers[name] else "http"
+                    if scheme_set and new_scheme != scheme:
+                        raise RequestError(400, "Bad Request", "Contradictory scheme headers")
+                    scheme, scheme_set = new_scheme, True
+                elif not trusted and (name.startswith("X-FORWARDED-") or name == "FORWARDED"):
                     continue
-                new_scheme = "https" if value == secure_headers[name] else "http"
-                if scheme_set and new_scheme != scheme:
-                    raise RequestError(400, "Bad Request", "Contradictory scheme headers")
-                scheme, scheme_set = new_scheme, True
-            elif not trusted and (name.startswith("X-FORWARDED-") or name == "FORWARDED"):
-                continue
-            if name == "CONTENT-TYPE":
-                if "CONTENT_TYPE" in environ:
-                    raise RequestError(400, "Bad Request", "Duplicate Content-Type header")
-                environ["CONTENT_TYPE"] = value
-                continue
-            if name == "CONTENT-LENGTH":
-                n_length += 1
-                environ["CONTENT_LENGTH"] = value
-                continue
-            if name == "TRANSFER-ENCODING":
-                n_te += 1
-                if value.strip().lower() != "chunked":
-                    raise RequestError(
-                        501, "Not Implemented", "Unsupported transfer coding: %r" % value
-                    )
-            elif name == "HOST":
-                if host is not None:
-                    raise RequestError(400, "Bad Request", "Duplicate Host header")
-                host = value
-            elif name == "EXPECT":
-                expect = value
+                if name == "CONTENT-TYPE":
+                    if "CONTENT_TYPE" in environ:
+                        raise RequestError(400, "Bad Request", "Duplicate Content-Type header")
+                    environ["CONTENT_TYPE"] = value
+                    continue
+                if name == "CONTENT-LENGTH":
+                    n_length += 1
+                    environ["CONTENT_LENGTH"] = value
+                    continue
+                if name == "TRANSFER-ENCODING":
+                    n_te += 1
+                    if value.strip().lower() != "chunked":
+                        raise RequestError(
+                            501, "Not Implemented", "Unsupported transfer coding: %r" % value
+                        )
+                elif name == "HOST":
+                    if host is not None:
+                        raise RequestError(400, "Bad Request", "Duplicate Host header")
+                    host = value
+                elif name == "EXPECT":
+                    expect = value
             if key in environ:
                 sep = "; " if key == "HTTP_COOKIE" else ","
                 environ[key] = environ[key] + sep + value
