@@ -8,6 +8,7 @@ uses a bare ``raise``, so each helper re-raises the exception first, making it
 the one being handled in whatever thread or greenlet runs it.
 """
 
+import asyncio
 import types
 
 from django.core.handlers.exception import response_for_exception
@@ -17,6 +18,7 @@ __all__ = [
     "call_with_exception",
     "check_atomic_requests",
     "convert_exception",
+    "convert_unless_cancelled",
     "hook_returned_none",
     "view_returned_coroutine",
     "view_returned_none",
@@ -32,6 +34,16 @@ def convert_exception(request, exc):
         raise exc
     except Exception:
         return response_for_exception(request, exc)
+
+
+def convert_unless_cancelled(request, exc):
+    """:func:`convert_exception` for sync code that awaited the loop.
+
+    A cancellation passes: it is an Exception on 3.7, never a response.
+    """
+    if isinstance(exc, asyncio.CancelledError):
+        raise exc
+    return convert_exception(request, exc)
 
 
 def call_with_exception(hook, request, exc):

@@ -13,12 +13,10 @@ Exceptions become responses where Django's nested
 ``convert_exception_to_response`` wrappers would.
 """
 
-import asyncio
-
 from django.conf import settings
 from django.urls import set_urlconf
 
-from .exception import convert_exception
+from .exception import convert_exception, convert_unless_cancelled
 from .middleware import wait_from_sync
 from .modes import is_awaitable
 
@@ -75,13 +73,13 @@ class FusedLayer:
             try:
                 response, view_ran = wait_from_sync(handler._await_view(request, step))
             except Exception as exc:
-                response = _converted(request, exc)
+                response = convert_unless_cancelled(request, exc)
         result = self._after_view(request, response, depth, step if view_ran else None, False)
         if is_awaitable(result):  # an async def render()
             try:
                 response = wait_from_sync(handler._awaited_render(request, result))
             except Exception as exc:
-                response = _converted(request, exc)
+                response = convert_unless_cancelled(request, exc)
             result = self._after_view(request, response, depth, None, False)
         return result
 
@@ -109,10 +107,3 @@ class FusedLayer:
                 return response  # awaited, then back here without a step
         response = self.segment.process_responses(request, response, depth)
         return self.handler._finish_response(request, response) if top else response
-
-
-def _converted(request, exc):
-    """``convert_exception`` for an exception awaiting raised; cancellation passes (3.7)."""
-    if isinstance(exc, asyncio.CancelledError):
-        raise exc
-    return convert_exception(request, exc)

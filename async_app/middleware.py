@@ -23,14 +23,13 @@ layer below; every exception becomes a response through
 :func:`async_app.exception.convert_exception`.
 """
 
-import asyncio
 import contextvars
 import inspect
 import types
 
 from django.http.response import HttpResponseBase
 
-from .exception import convert_exception
+from .exception import convert_exception, convert_unless_cancelled
 from .modes import HOOKS, NATIVE, OPAQUE
 from .greenlet_bridge import await_from_sync, on_greenlet_bridge
 from .sync import run_coroutine
@@ -223,9 +222,7 @@ def _opaque_step(middleware):
                     response = wait_from_sync(response)
             return response
         except Exception as exc:
-            if isinstance(exc, asyncio.CancelledError):  # an Exception on 3.7
-                raise
-            return convert_exception(request, exc)
+            return convert_unless_cancelled(request, exc)
 
     return step
 
