@@ -24,13 +24,10 @@ layer below; every exception becomes a response through
 """
 
 import contextvars
-import inspect
 import types
 
-from django.http.response import HttpResponseBase
-
 from .exception import convert_exception, convert_unless_cancelled
-from .modes import HOOKS, NATIVE, OPAQUE
+from .modes import HOOKS, NATIVE, OPAQUE, is_awaitable
 from .greenlet_bridge import await_from_sync, on_greenlet_bridge
 from .sync import run_coroutine
 
@@ -217,9 +214,8 @@ def _opaque_step(middleware):
     def step(request):
         try:
             response = middleware(request)
-            if not isinstance(response, HttpResponseBase):
-                while inspect.isawaitable(response):
-                    response = wait_from_sync(response)
+            while is_awaitable(response):
+                response = wait_from_sync(response)
             return response
         except Exception as exc:
             return convert_unless_cancelled(request, exc)
