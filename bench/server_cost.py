@@ -19,6 +19,7 @@ prints the K most called functions.
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -195,6 +196,8 @@ def main():
     n1 = int(os.environ.get("BENCH_N1", "200"))
     n2 = int(os.environ.get("BENCH_N2", "1200"))
     callgrind = not os.environ.get("BENCH_NO_CALLGRIND")
+    if callgrind and shutil.which("valgrind") is None:
+        sys.exit("valgrind not found: apt-get install valgrind, or set BENCH_NO_CALLGRIND=1")
     print("| server | instructions/request | Python calls/request | C calls/request |")
     print("|---|---:|---:|---:|")
     for name in names:
