@@ -125,3 +125,35 @@ def test_an_arena_gives_back_its_free_top_after_thresholds_were_raised(threshold
     tuned, arenas_kb = out.split()
     assert tuned == ("None" if kept else str(DEFAULT_MMAP_THRESHOLD))
     assert (int(arenas_kb) > 4 * MiB) == kept, arenas_kb
+
+
+def _minor_faults(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        return int(f.read().rsplit(") ", 1)[1].split()[7])
+
+
+@glibc_only
+@pytest.mark.parametrize("worker", ["AiohttpWorker", "AiohttpUVLoopWorker"])
+def test_a_served_request_does_not_grow_and_shrink_the_heap(gunicorn_server, worker):  # noqa: F811
+    # Each read allocates a 256 KiB buffer (asyncio's ``sock.recv``); under
+    # a trim threshold below it, every request moved the heap's top with
+    # brk and touched a fresh page: one minor fault per request.
+    server = gunicorn_server(APP, worker_class="async_app.worker.%s" % worker)
+    (pid,) = server.worker_pids()
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    try:
+
+        def served():
+            conn.request("GET", "/")
+            response = conn.getresponse()
+            return response.status, response.read()
+
+        for _ in range(200):  # warm: lazily built state, the pools' threads
+            assert served() == (200, b"hello sync")
+        before = _minor_faults(pid)
+        for _ in range(500):
+            served()
+        per_request = (_minor_faults(pid) - before) / 500
+    finally:
+        conn.close()
+    assert per_request < 0.2, per_request

@@ -13,10 +13,17 @@ by a few MiB per view thread until each arena has seen its thread's peak
 Setting the thresholds once (``mallopt``) turns the dynamic adjustment
 off, as glibc documents (``mallopt(3)``): blocks of 1 MiB or more (the size
 past which the worker spools a request body to a file) are mapped and given
-back at ``free()``, and arenas give back a free top above 128 KiB (glibc's
-default trim threshold, set again: the arbiter's own frees may have raised
-it before the fork). The price is a ``mmap``/``munmap`` and fresh page faults per
-such block, small beside the I/O that carries a MiB.
+back at ``free()``, and arenas give back a free top above 512 KiB. The price is a
+``mmap``/``munmap`` and fresh page faults per such block, small beside the
+I/O that carries a MiB.
+
+The trim threshold must stay above the blocks every request allocates and
+frees: it is twice asyncio's 256 KiB read buffer (``sock.recv(256 KiB)``,
+shrunk to what arrived), as glibc pairs a block with twice its size. Under
+glibc's default 128 KiB, set once, each read grew the heap with ``brk`` and
+each free shrank it again: two system calls and a fresh page fault per
+request, up to a quarter of a trivial request's cost (``strace -c -p
+WORKER`` under wrk shows them; uvloop reads into a buffer of its own).
 
 ``ASYNC_APP_MALLOC_MMAP_THRESHOLD`` (bytes; default 1 MiB, ``0`` leaves
 glibc's dynamic thresholds alone) sets it; glibc's own environment settings
@@ -32,7 +39,8 @@ import os
 __all__ = ["DEFAULT_MMAP_THRESHOLD", "tune_malloc"]
 
 DEFAULT_MMAP_THRESHOLD = 1024 * 1024
-TRIM_THRESHOLD = 128 * 1024  # glibc's default
+# Twice asyncio's 256 KiB read buffer: see the module docstring.
+TRIM_THRESHOLD = 512 * 1024
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # <malloc.h>
 # glibc's own settings that already turn the dynamic thresholds off.
 _GLIBC_SETTINGS = ("MMAP_THRESHOLD", "TRIM_THRESHOLD", "TOP_PAD", "MMAP_MAX")
@@ -68,7 +76,8 @@ def tune_malloc(environ=None):
         return None
     mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
     mallopt.restype = ctypes.c_int
-    # The trim threshold too: the arbiter may have raised it before the fork.
+    # The trim threshold too, as glibc pairs them: the arbiter's own frees
+    # may have moved it before the fork.
     if mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD) != 1:
         return None
     return threshold if mallopt(_M_MMAP_THRESHOLD, threshold) == 1 else None
