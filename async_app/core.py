@@ -55,7 +55,7 @@ from .modes import (
     refuse_stray_coroutine,
 )
 from .modes import wants_async_get_response
-from .resolving import ResolvedPaths
+from .resolving import ResolvedPaths, view_call
 
 __all__ = ["AsyncBaseHandler"]
 
@@ -289,7 +289,7 @@ class AsyncBaseHandler(DjangoApplication):
         response if view middleware answered, or the resolver match to call.
         """
         resolver_match = self._resolved.resolve(request)
-        callback, callback_args, callback_kwargs = resolver_match
+        callback, callback_args, callback_kwargs = view_call(resolver_match)
         if not is_async_view(callback, request.method):
             return SYNC_VIEW
         load_lazy_request_state(request)
@@ -307,7 +307,7 @@ class AsyncBaseHandler(DjangoApplication):
             return response, False
         if isinstance(step, HttpResponseBase):
             return step, True
-        callback, callback_args, callback_kwargs = step
+        callback, callback_args, callback_kwargs = view_call(step)
         response = await self._call_view(request, callback, callback_args, callback_kwargs, True)
         return response, True
 
@@ -367,7 +367,7 @@ class AsyncBaseHandler(DjangoApplication):
     async def _get_response_with_coroutine_hooks(self, request):
         """``_get_response`` when some view, template or exception hook is a coroutine."""
         runner = self._runner
-        callback, callback_args, callback_kwargs = self._resolved.resolve(request)
+        callback, callback_args, callback_kwargs = view_call(self._resolved.resolve(request))
         async_view = is_async_view(callback, request.method)
         await runner.run_sync_code(load_lazy_request_state, request)
         response = None

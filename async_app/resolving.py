@@ -9,7 +9,7 @@ cache). Each request gets its own copy of a cached ``ResolverMatch``.
 from django.conf import settings
 from django.urls import ResolverMatch, get_resolver, get_urlconf, set_urlconf
 
-__all__ = ["ResolvedPaths"]
+__all__ = ["ResolvedPaths", "view_call"]
 
 # How many resolved paths of the root urlconf an application remembers.
 RESOLVED_CACHE_SIZE = 2048
@@ -70,3 +70,15 @@ def _copy_match(match):
     copy.app_names = list(match.app_names)
     copy.namespaces = list(match.namespaces)
     return copy
+
+
+def view_call(match):
+    """``(callback, args, kwargs)`` of a resolver match.
+
+    A ``ResolverMatch`` unpacks through its Python ``__getitem__``: four calls
+    and an IndexError each time; its attributes are the same three values.
+    """
+    if type(match) is ResolverMatch:
+        return match.func, match.args, match.kwargs
+    callback, callback_args, callback_kwargs = match
+    return callback, callback_args, callback_kwargs

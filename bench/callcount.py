@@ -50,6 +50,20 @@ def install():
     sys.setprofile(_profile)
 
 
+def count(func):
+    """Call ``func()`` with calls counted (this thread): the counts, as :func:`_toggle` writes them."""
+    _counts["call"] = _counts["c_call"] = 0
+    _by_function.clear()
+    sys.setprofile(_profile)
+    _on[0] = True
+    try:
+        func()
+    finally:
+        _on[0] = False
+        sys.setprofile(None)
+    return dict(_counts, functions=dict(_by_function))
+
+
 def post_worker_init(worker):
     """gunicorn's hook: :func:`install` in the worker."""
     install()

@@ -8,7 +8,8 @@ behind ``CommonMiddleware`` only (``common``) and behind montage's seven
 middleware (``seven``, ``bench/settings.py``). One request at a time, the
 response iterated and closed as a WSGI server would; CPU time of the process
 (``time.process_time``), so other load on the machine counts little.
-``bench/run.py`` runs it once per round, pinned to CPU 0 like the servers,
+``python -m bench.floor --serve KEY N`` just answers N requests (for
+``bench/server_cost.py``'s instruction counts). ``bench/run.py`` runs it once per round, pinned to CPU 0 like the servers,
 with ``ASYNC_APP_DJANGO5_API=0``: only the compat layer that lets Django 1.11
 run on this Python, none of the Django 5.2 backports (which wrap, for
 instance, ``Signal.send``).
@@ -97,8 +98,21 @@ def measure(seconds):
     return result
 
 
+def serve(key, count):
+    """Answer ``count`` requests of stack ``key`` (``bench/server_cost.py`` counts their cost)."""
+    handler = stock_handler(dict(STACKS)[key])
+    for _ in range(count):
+        response = handler(environ_for("/trivial-hello/"), _start_response)
+        for _chunk in response:
+            pass
+        response.close()
+
+
 def main():
-    """Command line: SECONDS of CPU per stack; prints the JSON."""
+    """Command line: SECONDS of CPU per stack (prints the JSON), or ``--serve KEY N``."""
+    if sys.argv[1:2] == ["--serve"]:
+        serve(sys.argv[2], int(sys.argv[3]))
+        return
     seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 2.0
     print(json.dumps(measure(seconds)))
 

@@ -11,8 +11,17 @@ from one client connection, and is measured two ways:
 * Python calls per request (``bench/callcount.py``: ``call`` and
   ``c_call`` profile events, all threads).
 
-Arguments: names among ``bare coroutine sync coroutine_uv sync_uv`` (default
-the first three); ``BENCH_N1``/``BENCH_N2`` (default 200/1200) requests;
+For Django: ``django_common``, ``django_seven`` and ``django_function``
+(``_uv``: on AiohttpUVLoopWorker) serve montage's coroutine hello behind
+make bench's stacks; ``stock_common`` and ``stock_seven`` are the floor's
+Django half, the stock ``WSGIHandler`` in process (``python -m bench.floor
+--serve``, no server, no socket). With ``bare`` and a stock stack measured,
+the floor by instructions (stock + bare) / served is printed for the
+matching ``django_*`` row: make bench's floor ratio, without the noise of a
+shared machine (but without what instructions miss: caches, the kernel).
+
+Arguments: those names (default ``bare coroutine sync``);
+``BENCH_N1``/``BENCH_N2`` (default 200/1200) requests;
 ``BENCH_NO_CALLGRIND=1`` skips the callgrind run; ``BENCH_CALLS_DETAIL=K``
 prints the K most called functions.
 """
@@ -38,6 +47,17 @@ SERVERS = {
     ),
     "sync_uv": ("async_app.worker.AiohttpUVLoopWorker", "bench.wsgi_plain:application"),
 }
+# montage's coroutine hello through AsyncDjangoApplication (make bench's rows), on both workers.
+for _suffix, _worker in (("", "AiohttpWorker"), ("_uv", "AiohttpUVLoopWorker")):
+    for _name, _module in (
+        ("common", "wsgi_async_common"),
+        ("seven", "wsgi_async"),
+        ("function", "wsgi_async_function"),
+    ):
+        SERVERS["django_" + _name + _suffix] = (
+            "async_app.worker." + _worker,
+            "bench.%s:application" % _module,
+        )
 REQUEST = (
     b"GET /hello/?delay=0 HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: bench\r\nAccept: */*\r\n\r\n"
 )
@@ -77,6 +97,15 @@ class Client:
     def close(self):
         """Close the connection."""
         self.sock.close()
+
+
+# The floor's Django half (bench/floor.py's stacks), in process.
+STOCK = {"stock_common": "common", "stock_seven": "seven"}
+STOCK_ENV = {"ASYNC_APP_DJANGO5_API": "0"}  # as bench/run.py measures the floor
+
+
+def _stock_argv(name, count):
+    return [sys.executable, "-m", "bench.floor", "--serve", STOCK[name], str(count)]
 
 
 def start(name, port, tmp, prefix=(), count_calls=False):
@@ -144,6 +173,15 @@ def _run_ir(name, n):
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "cg.%p")
         prefix = ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out]
+        if name in STOCK:
+            env = dict(os.environ, PYTHONPATH=ROOT, **STOCK_ENV)
+            proc = subprocess.run(
+                prefix + _stock_argv(name, 50 + n), cwd=ROOT, env=env, stderr=subprocess.PIPE
+            )
+            if proc.returncode:
+                raise RuntimeError(proc.stderr.decode("utf-8", "replace"))
+            (path,) = [os.path.join(tmp, f) for f in os.listdir(tmp) if f.startswith("cg.")]
+            return _total_ir(path)
         proc, pid = start(name, port, tmp, prefix)
         try:
             client = Client(port)
@@ -160,8 +198,26 @@ def instructions(name, n1, n2):
     return (_run_ir(name, n2) - _run_ir(name, n1)) / (n2 - n1)
 
 
+_STOCK_CALLS = """
+import json, sys
+import bench.callcount as callcount, bench.floor as floor
+floor.serve(sys.argv[1], 200)
+print(json.dumps(callcount.count(lambda: floor.serve(sys.argv[1], int(sys.argv[2])))))
+"""
+
+
+def _stock_calls(name, n):
+    env = dict(os.environ, PYTHONPATH=ROOT, **STOCK_ENV)
+    argv = [sys.executable, "-c", _STOCK_CALLS, STOCK[name], str(n)]
+    out = subprocess.run(argv, cwd=ROOT, env=env, check=True, stdout=subprocess.PIPE).stdout
+    return json.loads(out.decode().strip().splitlines()[-1])
+
+
 def python_calls(name, n):
     """(Python calls, C calls) per request of server ``name``."""
+    if name in STOCK:
+        counts = _stock_calls(name, n)
+        return counts["call"] / n, counts["c_call"] / n
     port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
         proc, pid = start(name, port, tmp, count_calls=True)
@@ -200,10 +256,20 @@ def main():
         sys.exit("valgrind not found: apt-get install valgrind, or set BENCH_NO_CALLGRIND=1")
     print("| server | instructions/request | Python calls/request | C calls/request |")
     print("|---|---:|---:|---:|")
+    measured = {}
     for name in names:
         calls, c_calls = python_calls(name, n2)
         ir = instructions(name, n1, n2) if callgrind else float("nan")
+        measured[name] = ir
         print("| %s | %.0f | %.1f | %.1f |" % (name, ir, calls, c_calls), flush=True)
+    for stock, stack in sorted(STOCK.items()):
+        for served in ("django_" + stack, "django_%s_uv" % stack):
+            if callgrind and {"bare", stock, served} <= set(measured):
+                floor = measured[stock] + measured["bare"]
+                print(
+                    "floor by instructions, %s: (%s + bare) / %s = %.2f"
+                    % (served, stock, served, floor / measured[served])
+                )
 
 
 if __name__ == "__main__":
