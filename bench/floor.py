@@ -9,7 +9,8 @@ middleware (``seven``, ``bench/settings.py``). One request at a time, the
 response iterated and closed as a WSGI server would; CPU time of the process
 (``time.process_time``), so other load on the machine counts little.
 ``python -m bench.floor --serve KEY N`` just answers N requests (for
-``bench/server_cost.py``'s instruction counts). ``bench/run.py`` runs it once per round, pinned to CPU 0 like the servers,
+``bench/server_cost.py``'s instruction counts). ``bench/run.py`` runs it
+once per round, pinned to CPU 0 like the servers,
 with ``ASYNC_APP_DJANGO5_API=0``: only the compat layer that lets Django 1.11
 run on this Python, none of the Django 5.2 backports (which wrap, for
 instance, ``Signal.send``).
@@ -73,6 +74,14 @@ def stock_handler(middleware):
         return WSGIHandler()
 
 
+def answer(handler, path="/trivial-hello/"):
+    """One request to ``handler``, its response iterated and closed as a WSGI server would."""
+    response = handler(environ_for(path), _start_response)
+    for _chunk in response:
+        pass
+    response.close()
+
+
 def cpu_us_per_request(handler, seconds, path="/trivial-hello/"):
     """CPU µs per request of ``handler`` over at least ``seconds`` of CPU time."""
     done = 0
@@ -80,10 +89,7 @@ def cpu_us_per_request(handler, seconds, path="/trivial-hello/"):
     deadline = started + seconds
     while time.process_time() < deadline:
         for _ in range(100):
-            response = handler(environ_for(path), _start_response)
-            for _chunk in response:
-                pass
-            response.close()
+            answer(handler, path)
         done += 100
     return (time.process_time() - started) * 1e6 / done
 
@@ -102,10 +108,7 @@ def serve(key, count):
     """Answer ``count`` requests of stack ``key`` (``bench/server_cost.py`` counts their cost)."""
     handler = stock_handler(dict(STACKS)[key])
     for _ in range(count):
-        response = handler(environ_for("/trivial-hello/"), _start_response)
-        for _chunk in response:
-            pass
-        response.close()
+        answer(handler)
 
 
 def main():

@@ -50,15 +50,16 @@ def pinned(cpu, argv):
 class Server:
     """A process serving HTTP on a free loopback port, pinned to CPU 0."""
 
-    def __init__(self, argv):
+    def __init__(self, argv, prefix=(), env=None):
+        """``prefix``: a command that runs the interpreter (valgrind); ``env``: added variables."""
         self.port = free_port()
         self.dir = tempfile.mkdtemp(prefix="async_app-bench-")
         self.log_path = os.path.join(self.dir, "server.log")
-        env = dict(os.environ, PYTHONPATH=ROOT)
+        env = dict(os.environ, PYTHONPATH=ROOT, **(env or {}))
         env.pop("GUNICORN_CMD_ARGS", None)
         self.log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
-            pinned(0, [sys.executable] + self.argv(argv)),
+            pinned(0, list(prefix) + [sys.executable] + self.argv(argv)),
             cwd=ROOT,
             env=env,
             stdout=self.log,
@@ -78,13 +79,15 @@ class Server:
         return self.proc.pid
 
     def wait_ready(self, path, timeout=30):
-        """Return once ``path`` answers; RuntimeError with the log if the server died."""
+        """Return once ``path`` answers (``None``: once the port accepts); RuntimeError if it died."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 break
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=2) as s:
+                    if path is None:
+                        return
                     s.sendall(("GET %s HTTP/1.0\r\n\r\n" % path).encode())
                     if s.recv(5) == b"HTTP/":
                         return
@@ -92,12 +95,12 @@ class Server:
                 time.sleep(0.1)
         raise RuntimeError("the server did not start:\n" + open(self.log_path).read())
 
-    def stop(self):
-        """SIGTERM (SIGKILL after 15 s), then remove the temporary directory."""
+    def stop(self, timeout=15):
+        """SIGTERM (SIGKILL after ``timeout`` seconds), then remove the temporary directory."""
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
-                self.proc.wait(15)
+                self.proc.wait(timeout)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
@@ -106,11 +109,15 @@ class Server:
 
 
 class Gunicorn(Server):
-    """One gunicorn master with one worker; ``settings`` are gunicorn's."""
+    """One gunicorn master with one worker; ``settings`` are gunicorn's.
 
-    def __init__(self, settings):
+    ``config``: more lines of the config file (a server hook imported by name).
+    """
+
+    def __init__(self, settings, config="", **kwargs):
         self.settings = settings
-        super().__init__(None)
+        self.config = config
+        super().__init__(None, **kwargs)
 
     def argv(self, argv):
         """``-m gunicorn -c`` a config file holding the settings and the port."""
@@ -119,6 +126,7 @@ class Gunicorn(Server):
         with open(conf_path, "w") as f:
             for name, value in sorted(conf.items()):
                 f.write("%s = %r\n" % (name, value))
+            f.write(self.config)
         return ["-m", "gunicorn", "-c", conf_path]
 
     def serving_pid(self):
@@ -132,9 +140,9 @@ class Gunicorn(Server):
 class BareAiohttp(Server):
     """aiohttp's bare ``web.Server`` (bench/bare_aiohttp.py), ``delay`` seconds per request."""
 
-    def __init__(self, delay=0.0):
+    def __init__(self, delay=0.0, **kwargs):
         self.delay = delay
-        super().__init__(None)
+        super().__init__(None, **kwargs)
 
     def argv(self, argv):
         """``-m bench.bare_aiohttp PORT DELAY``."""

@@ -35,7 +35,7 @@ import sys
 import tempfile
 import time
 
-from .harness import ROOT, child_pids, free_port
+from .harness import ROOT, BareAiohttp, Gunicorn
 
 SERVERS = {
     "bare": None,
@@ -101,62 +101,45 @@ class Client:
 
 # The floor's Django half (bench/floor.py's stacks), in process.
 STOCK = {"stock_common": "common", "stock_seven": "seven"}
-STOCK_ENV = {"ASYNC_APP_DJANGO5_API": "0"}  # as bench/run.py measures the floor
+# As bench/run.py measures the floor: the compat layer only, no Django 5.2 backports.
+STOCK_ENV = dict(os.environ, PYTHONPATH=ROOT, ASYNC_APP_DJANGO5_API="0")
 
 
 def _stock_argv(name, count):
     return [sys.executable, "-m", "bench.floor", "--serve", STOCK[name], str(count)]
 
 
-def start(name, port, tmp, prefix=(), count_calls=False):
-    """Start server ``name``; return (Popen, pid of the serving process)."""
-    env = dict(os.environ, PYTHONPATH=ROOT, BENCH_CALLCOUNT_FILE=os.path.join(tmp, "calls.json"))
-    env.pop("GUNICORN_CMD_ARGS", None)
+class _CountedBare(BareAiohttp):
+    """The bare server with :func:`bench.callcount.install` run first."""
+
+    def argv(self, argv):
+        """``-c``: install the counter, then ``bench.bare_aiohttp``'s main."""
+        code = (
+            "import sys\nimport bench.callcount; bench.callcount.install()\n"
+            "sys.argv[1:] = [%r]\nimport bench.bare_aiohttp as b; b.main()\n" % str(self.port)
+        )
+        return ["-c", code]
+
+
+def start(name, tmp, prefix=(), count_calls=False):
+    """Start server ``name`` (a bench.harness server), ready for requests."""
+    env = {"BENCH_CALLCOUNT_FILE": os.path.join(tmp, "calls.json")}
     spec = SERVERS[name]
     if spec is None:
-        code = "import sys\n"
-        if count_calls:
-            code += "import bench.callcount; bench.callcount.install()\n"
-        code += "sys.argv[1:] = [%r]\nimport bench.bare_aiohttp as b; b.main()\n" % str(port)
-        argv = [sys.executable, "-c", code]
+        server = (_CountedBare if count_calls else BareAiohttp)(prefix=prefix, env=env)
     else:
-        conf = os.path.join(tmp, "conf.py")
-        with open(conf, "w") as f:
-            f.write(
-                "bind = ['127.0.0.1:%d']\nworkers = 1\nworker_class = %r\nwsgi_app = %r\n"
-                "threads = 32\nkeepalive = 5\ntimeout = 600\nloglevel = 'warning'\n"
-                "control_socket_disable = True\n" % (port, spec[0], spec[1])
-            )
-            if count_calls:
-                f.write("from bench.callcount import post_worker_init\n")
-        argv = [sys.executable, "-m", "gunicorn", "-c", conf]
-    log = open(os.path.join(tmp, "server.log"), "ab")
-    proc = subprocess.Popen(list(prefix) + argv, cwd=ROOT, env=env, stdout=log, stderr=log)
-    deadline = time.monotonic() + 300
-    while True:
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(open(os.path.join(tmp, "server.log")).read())
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.2)
-    pid = proc.pid
-    if spec is not None:
-        while not child_pids(proc.pid):
-            time.sleep(0.1)
-        pid = child_pids(proc.pid)[0]
-    return proc, pid
-
-
-def stop(proc):
-    """SIGTERM, then wait."""
-    proc.terminate()
+        # Under valgrind a worker starts, and exits, tens of times slower.
+        settings = {"worker_class": spec[0], "wsgi_app": spec[1], "threads": 32}
+        settings.update(timeout=600, graceful_timeout=60)
+        config = "from bench.callcount import post_worker_init\n" if count_calls else ""
+        server = Gunicorn(settings, config, prefix=prefix, env=env)
     try:
-        proc.wait(60)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+        # Connecting, not a request: every request the server answers is counted.
+        server.wait_ready(None, timeout=300)
+    except BaseException:
+        server.stop()
+        raise
+    return server
 
 
 def _total_ir(path):
@@ -169,27 +152,26 @@ def _total_ir(path):
 
 def _run_ir(name, n):
     """Total Ir of server ``name``'s serving process, started, given 50 + ``n`` requests, stopped."""
-    port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "cg.%p")
         prefix = ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out]
         if name in STOCK:
-            env = dict(os.environ, PYTHONPATH=ROOT, **STOCK_ENV)
             proc = subprocess.run(
-                prefix + _stock_argv(name, 50 + n), cwd=ROOT, env=env, stderr=subprocess.PIPE
+                prefix + _stock_argv(name, 50 + n), cwd=ROOT, env=STOCK_ENV, stderr=subprocess.PIPE
             )
             if proc.returncode:
                 raise RuntimeError(proc.stderr.decode("utf-8", "replace"))
             (path,) = [os.path.join(tmp, f) for f in os.listdir(tmp) if f.startswith("cg.")]
             return _total_ir(path)
-        proc, pid = start(name, port, tmp, prefix)
+        server = start(name, tmp, prefix)
         try:
-            client = Client(port)
+            client = Client(server.port)
             for _ in range(50 + n):
                 client.request()
             client.close()
+            pid = server.serving_pid()
         finally:
-            stop(proc)
+            server.stop(timeout=120)
         return _total_ir(os.path.join(tmp, "cg.%d" % pid))
 
 
@@ -207,9 +189,8 @@ print(json.dumps(callcount.count(lambda: floor.serve(sys.argv[1], int(sys.argv[2
 
 
 def _stock_calls(name, n):
-    env = dict(os.environ, PYTHONPATH=ROOT, **STOCK_ENV)
     argv = [sys.executable, "-c", _STOCK_CALLS, STOCK[name], str(n)]
-    out = subprocess.run(argv, cwd=ROOT, env=env, check=True, stdout=subprocess.PIPE).stdout
+    out = subprocess.run(argv, cwd=ROOT, env=STOCK_ENV, check=True, stdout=subprocess.PIPE).stdout
     return json.loads(out.decode().strip().splitlines()[-1])
 
 
@@ -218,11 +199,11 @@ def python_calls(name, n):
     if name in STOCK:
         counts = _stock_calls(name, n)
         return counts["call"] / n, counts["c_call"] / n
-    port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
-        proc, pid = start(name, port, tmp, count_calls=True)
+        server = start(name, tmp, count_calls=True)
         try:
-            client = Client(port)
+            pid = server.serving_pid()
+            client = Client(server.port)
             for _ in range(200):
                 client.request()
             os.kill(pid, 12)  # SIGUSR2: start counting
@@ -242,7 +223,7 @@ def python_calls(name, n):
                     print("    %6.2f %s" % (count / n, key))
             client.close()
         finally:
-            stop(proc)
+            server.stop()
     return counts["call"] / n, counts["c_call"] / n
 
 
