@@ -225,11 +225,8 @@ async def run_sync(func, *args, executor=None, on_orphan=None, **kwargs):
     loop = asyncio.get_event_loop()
     if _inline.get():
         return _call_marked_sync(loop, func, args, kwargs)
-    context = contextvars.copy_context()
     scope = _CancelScope()
-    future = (executor or view_executor()).submit(
-        context.run, _call_in_pool_thread, scope, loop, func, args, kwargs
-    )
+    context, future = _start_in_pool(executor, scope, loop, func, args, kwargs)
     try:
         return await asyncio.wrap_future(future)
     except asyncio.CancelledError:
@@ -259,13 +256,20 @@ def submit(func, *args, executor=None, **kwargs):
         except Exception as exc:
             future.set_exception(exc)
         return future
+    _, future = _start_in_pool(executor, _CancelScope(), loop, func, args, kwargs)
+    return asyncio.wrap_future(future, loop=loop)
+
+
+def _start_in_pool(executor, scope, loop, func, args, kwargs):
+    """Submit the call to ``executor`` (default: view pool), in a copy of this context.
+
+    Returns the copy and the ``concurrent.futures.Future``.
+    """
     context = contextvars.copy_context()
-    return asyncio.wrap_future(
-        (executor or view_executor()).submit(
-            context.run, _call_in_pool_thread, _CancelScope(), loop, func, args, kwargs
-        ),
-        loop=loop,
+    future = (executor or view_executor()).submit(
+        context.run, _call_in_pool_thread, scope, loop, func, args, kwargs
     )
+    return context, future
 
 
 async def _capture_context(coro, box):
