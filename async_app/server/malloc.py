@@ -13,17 +13,20 @@ by a few MiB per view thread until each arena has seen its thread's peak
 Setting the thresholds once (``mallopt``) turns the dynamic adjustment
 off, as glibc documents (``mallopt(3)``): blocks of 1 MiB or more (the size
 past which the worker spools a request body to a file) are mapped and given
-back at ``free()``, and arenas give back a free top above 512 KiB. The price is a
-``mmap``/``munmap`` and fresh page faults per such block, small beside the
-I/O that carries a MiB.
+back at ``free()``, and arenas give back a free top above 384 KiB, keeping
+no padding (``M_TOP_PAD`` 0). The price is a ``mmap``/``munmap`` and fresh
+page faults per such block, small beside the I/O that carries a MiB.
 
-The trim threshold must stay above the blocks every request allocates and
-frees: it is twice asyncio's 256 KiB read buffer (``sock.recv(256 KiB)``,
-shrunk to what arrived), as glibc pairs a block with twice its size. Under
-glibc's default 128 KiB, set once, each read grew the heap with ``brk`` and
-each free shrank it again: two system calls and a fresh page fault per
-request, up to a quarter of a trivial request's cost (``strace -c -p
-WORKER`` under wrk shows them; uvloop reads into a buffer of its own).
+The trim threshold must stay above the free top that the blocks every
+request allocates and frees leave behind: asyncio's 256 KiB read buffer
+(``sock.recv(256 KiB)``, shrunk to what arrived) is one. Under glibc's
+default 128 KiB, set once, each read grew the heap with ``brk`` and each
+free shrank it again: two system calls and a fresh page fault per request,
+up to a quarter of a trivial request's cost (``strace -c -p WORKER`` under
+wrk shows them; uvloop reads into a buffer of its own). Without padding,
+the heap grows by what a block needs and the free top after the buffer
+stays under the threshold; with glibc's 128 KiB of padding it could not
+(256 + 128 KiB), and every arena kept that much more.
 
 ``ASYNC_APP_MALLOC_MMAP_THRESHOLD`` (bytes; default 1 MiB, ``0`` leaves
 glibc's dynamic thresholds alone) sets it; glibc's own environment settings
@@ -39,9 +42,10 @@ import os
 __all__ = ["DEFAULT_MMAP_THRESHOLD", "tune_malloc"]
 
 DEFAULT_MMAP_THRESHOLD = 1024 * 1024
-# Twice asyncio's 256 KiB read buffer: see the module docstring.
-TRIM_THRESHOLD = 512 * 1024
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # <malloc.h>
+# Above the free top asyncio's 256 KiB read buffer leaves: see the module docstring.
+TRIM_THRESHOLD = 384 * 1024
+TOP_PAD = 0
+_M_TRIM_THRESHOLD, _M_TOP_PAD, _M_MMAP_THRESHOLD = -1, -2, -3  # <malloc.h>
 # glibc's own settings that already turn the dynamic thresholds off.
 _GLIBC_SETTINGS = ("MMAP_THRESHOLD", "TRIM_THRESHOLD", "TOP_PAD", "MMAP_MAX")
 
@@ -78,6 +82,6 @@ def tune_malloc(environ=None):
     mallopt.restype = ctypes.c_int
     # The trim threshold too, as glibc pairs them: the arbiter's own frees
     # may have moved it before the fork.
-    if mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD) != 1:
+    if mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD) != 1 or mallopt(_M_TOP_PAD, TOP_PAD) != 1:
         return None
     return threshold if mallopt(_M_MMAP_THRESHOLD, threshold) == 1 else None
