@@ -206,7 +206,14 @@ def call_here(func, *args, **kwargs):
     For short sync code the pipeline runs on the loop rather than pay for a
     thread hop; the database guard lets it use the ORM, like any sync code.
     """
-    return _call_marked_sync(asyncio._get_running_loop(), func, args, kwargs)
+    # No origin loop is set: run_coroutine() from the loop's own thread runs
+    # the coroutine on a private loop whatever it says, and looking the loop
+    # up costs a getpid() system call on Python 3.7-3.11.
+    token = _sync_code.set(True)
+    try:
+        return func(*args, **kwargs)
+    finally:
+        _sync_code.reset(token)
 
 
 async def run_sync(func, *args, executor=None, on_orphan=None, **kwargs):
