@@ -2,7 +2,7 @@
 
 ``python -m bench.floor SECONDS`` prints, as JSON, the CPU microseconds per
 request of ``WSGIHandler()(environ, start_response)`` for the trivial sync
-hello (``/trivial-hello/?delay=0``, ``bench/urls.py``: the hello's work
+hello (``/trivial-hello/?delay=0``, ``bench/views.py``: the hello's work
 without its wait), no server and no socket,
 behind ``CommonMiddleware`` only (``common``) and behind montage's seven
 middleware (``seven``, ``bench/settings.py``). One request at a time, the

@@ -215,7 +215,7 @@ def _ms(text):
 
 
 def parse_wrk(out):
-    """requests/s, p50/p99 (ms), socket errors, non-2xx/3xx and requests from wrk's output."""
+    """requests/s, p50/p99 (ms), socket errors, non-2xx/3xx, requests and seconds from wrk's output."""
     result = {
         "rps": 0.0,
         "p50": float("nan"),
@@ -223,6 +223,7 @@ def parse_wrk(out):
         "errors": 0,
         "non2xx": 0,
         "requests": 0,
+        "elapsed": 0.0,
         "raw": out,
     }
     m = re.search(r"Requests/sec:\s+([\d.]+)", out)
@@ -238,9 +239,10 @@ def parse_wrk(out):
     m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if m:
         result["non2xx"] = int(m.group(1))
-    m = re.search(r"(\d+) requests in", out)
+    m = re.search(r"(\d+) requests in ([\d.]+\w+)", out)
     if m:
         result["requests"] = int(m.group(1))
+        result["elapsed"] = _ms(m.group(2)) / 1000.0
     return result
 
 

@@ -10,8 +10,11 @@ floor req/s = 1e6 / (Django µs + aiohttp µs). The rows (``bench/rows.py``)
 compare ``AiohttpWorker`` / ``AiohttpUVLoopWorker`` + ``AsyncDjangoApplication``
 with the floor, with each other and with gunicorn's ``gthread``.
 
-``BENCH_REPEATS`` rounds (default 3): in each round every server takes its
-turn, and every ratio is computed within the round; printed as median
+``BENCH_REPEATS`` rounds (default 3): in each round every server is started,
+then takes ``BENCH_SLICES`` (default 4) turns of ``BENCH_DURATION /
+BENCH_SLICES`` seconds, interleaved with the others' (and with the Django
+floor's), so both sides of a ratio see the machine's changing speed alike;
+every ratio is computed within the round; printed as median
 [min-max], by req/s and by requests per CPU-second of the serving process.
 The goal's MET / MISSED reads the req/s median. Then the memory per open
 connection (RSS with 1,000 idle keep-alive connections, once per round).
@@ -27,6 +30,7 @@ import json
 import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -38,7 +42,7 @@ from .rows import MEASUREMENTS, MEMORY, needed, selected
 
 MEMORY_CONNECTIONS = 1000
 DOCS_PAGE = os.path.join(ROOT, "docs", "benchmarks.md")
-KNOBS = ("BENCH_DURATION", "BENCH_WARMUP", "BENCH_REPEATS", "BENCH_ONLY")
+KNOBS = ("BENCH_DURATION", "BENCH_WARMUP", "BENCH_REPEATS", "BENCH_SLICES", "BENCH_ONLY")
 
 
 def start(key):
@@ -47,33 +51,54 @@ def start(key):
     return BareAiohttp(settings) if kind == "bare" else Gunicorn(settings)
 
 
-def measure(key, duration, warmup):
-    """One server, one wrk run: req/s, latency, errors, and ``cpu_rps`` of the serving process."""
+def start_warm(key, warmup):
+    """Start the server of measurement ``key``, wait for it, warm its code paths."""
     _, _, _, path, connections = MEASUREMENTS[key]
     server = start(key)
     try:
         server.wait_ready(path)
-        url = server.url(path)
         if warmup:
             # Warm the code paths without leaving a backlog of queued
             # requests behind for the measurement to wait on.
-            wrk(url, min(connections, 20), warmup)
-            time.sleep(0.5)
-        pid = server.serving_pid()
-        cpu = cpu_seconds(pid)
-        result = wrk(url, connections, duration)
-        cpu = cpu_seconds(pid) - cpu
-        result["cpu_rps"] = result["requests"] / cpu if cpu > 0 else 0.0
-        if not result["requests"]:
-            # Its rows read 0 (MISSED); the run goes on.
-            print(
-                "(%s: no request completed; wrk said:)\n    %s"
-                % (key, result["raw"].strip().replace("\n", "\n    ")),
-                flush=True,
-            )
-        return result
-    finally:
+            wrk(server.url(path), min(connections, 20), warmup)
+    except BaseException:
         server.stop()
+        raise
+    return server
+
+
+def load(server, key, seconds):
+    """One wrk run of ``seconds`` against ``server``: wrk's summary and the server's CPU seconds."""
+    _, _, _, path, connections = MEASUREMENTS[key]
+    pid = server.serving_pid()
+    cpu = cpu_seconds(pid)
+    result = wrk(server.url(path), connections, seconds)
+    result["cpu"] = cpu_seconds(pid) - cpu
+    result["seconds"] = result["elapsed"] or seconds
+    return result
+
+
+def combine(key, slices):
+    """A measurement from its slices: req/s and req/CPU-s over all of them, the worst p99."""
+    requests = sum(m["requests"] for m in slices)
+    seconds = sum(m["seconds"] for m in slices)
+    cpu = sum(m["cpu"] for m in slices)
+    result = {
+        "rps": requests / seconds if seconds else 0.0,
+        "cpu_rps": requests / cpu if cpu > 0 else 0.0,
+        "p99": max(m["p99"] for m in slices),
+        "errors": sum(m["errors"] for m in slices),
+        "non2xx": sum(m["non2xx"] for m in slices),
+        "requests": requests,
+    }
+    if not requests:
+        # Its rows read 0 (MISSED); the run goes on.
+        print(
+            "(%s: no request completed; wrk said:)\n    %s"
+            % (key, slices[-1]["raw"].strip().replace("\n", "\n    ")),
+            flush=True,
+        )
+    return result
 
 
 def django_floor(seconds):
@@ -162,7 +187,38 @@ def command():
     return " ".join(knobs + ["make bench"])
 
 
-def run(only, duration, warmup, repeats, uvloop):
+def measure_round(keys, floor, duration, warmup, slices):
+    """One round: every server started and warmed, then ``slices`` turns of each.
+
+    In each turn every server gets ``duration / slices`` seconds of wrk (and
+    the Django floor its share of CPU time), so the two sides of a ratio are
+    measured moments apart, again and again, and a shared machine's changing
+    speed weighs on both alike. ``{key: measurement, "django": {stack: µs}}``.
+    """
+    servers = {}
+    try:
+        for key in keys:
+            servers[key] = start_warm(key, warmup)
+        time.sleep(0.5)
+        loads = {key: [] for key in keys}
+        django = []
+        for _ in range(slices):
+            if floor:
+                django.append(django_floor(max(0.5, duration / (4.0 * slices))))
+            for key in keys:
+                loads[key].append(load(servers[key], key, max(1, round(duration / slices))))
+    finally:
+        for server in servers.values():
+            server.stop()
+    round_ = {key: combine(key, loads[key]) for key in keys}
+    if floor:
+        round_["django"] = {
+            stack: statistics.mean(sample[stack] for sample in django) for stack in django[0]
+        }
+    return round_
+
+
+def run(only, duration, warmup, repeats, uvloop, slices=4):
     """Measure ``repeats`` rounds; the rows, the rounds, the measurement keys, the memory."""
     keys, rows = selected(only, uvloop)
     measurement_keys, floor = needed(rows)
@@ -173,9 +229,8 @@ def run(only, duration, warmup, repeats, uvloop):
         else []
     )
     for n in range(repeats):
-        round_ = {}
+        round_ = measure_round(measurement_keys, floor, duration, warmup, slices)
         if floor:
-            round_["django"] = django_floor(max(1.0, duration / 4.0))
             print(
                 "round %d/%d: Django in process: %s"
                 % (
@@ -186,7 +241,7 @@ def run(only, duration, warmup, repeats, uvloop):
                 flush=True,
             )
         for key in measurement_keys:
-            round_[key] = m = measure(key, duration, warmup)
+            m = round_[key]
             print(
                 "round %d/%d: %-58s %8.0f req/s %8.0f req/CPU-s%s"
                 % (
@@ -224,6 +279,7 @@ def main(argv=None):
     duration = int(os.environ.get("BENCH_DURATION", "8"))
     warmup = int(os.environ.get("BENCH_WARMUP", "2"))
     repeats = int(os.environ.get("BENCH_REPEATS", "3"))
+    slices = max(1, int(os.environ.get("BENCH_SLICES", "4")))
     only = [k for k in os.environ.get("BENCH_ONLY", "").split(",") if k]
     docs = os.environ.get("BENCH_DOCS") == "1" or "--docs" in argv
     try:
@@ -241,12 +297,12 @@ def main(argv=None):
     machine = describe_machine()
     print("async_app benchmark: " + machine)
     print(
-        "each measurement: %ds of wrk after %ds of warm-up; %d rounds\n"
-        % (duration, warmup, repeats),
+        "each measurement: %ds of wrk in %d interleaved slices after %ds of warm-up; %d rounds\n"
+        % (duration, slices, warmup, repeats),
         flush=True,
     )
     started = time.monotonic()
-    rows, rounds, keys, memory = run(only, duration, warmup, repeats, has_uvloop)
+    rows, rounds, keys, memory = run(only, duration, warmup, repeats, has_uvloop, slices)
     tables = []
     if rows:
         tables += [
@@ -287,8 +343,9 @@ def main(argv=None):
                 "",
                 "Machine: %s." % machine,
                 "",
-                "Each measurement: %d s of wrk after %d s of warm-up; %d rounds, %.0f s."
-                % (duration, warmup, repeats, elapsed),
+                "Each measurement: %d s of wrk in %d slices interleaved with the round's other"
+                " servers, after %d s of warm-up; %d rounds, %.0f s."
+                % (duration, slices, warmup, repeats, elapsed),
                 "",
             ]
             + tables

@@ -12,8 +12,8 @@ from one client connection, and is measured two ways:
   ``c_call`` profile events, all threads).
 
 For Django: ``django_common``, ``django_seven`` and ``django_function``
-(``_uv``: on AiohttpUVLoopWorker) serve montage's coroutine hello behind
-make bench's stacks; ``stock_common`` and ``stock_seven`` are the floor's
+(``_uv``: on AiohttpUVLoopWorker) serve the trivial coroutine hello
+(``/trivial-coroutine-hello/``, bench/views.py) behind make bench's stacks; ``stock_common`` and ``stock_seven`` are the floor's
 Django half, the stock ``WSGIHandler`` in process (``python -m bench.floor
 --serve``, no server, no socket). With ``bare`` and a stock stack measured,
 the floor by instructions (stock + bare) / served is printed for the
@@ -47,7 +47,7 @@ SERVERS = {
     ),
     "sync_uv": ("async_app.worker.AiohttpUVLoopWorker", "bench.wsgi_plain:application"),
 }
-# montage's coroutine hello through AsyncDjangoApplication (make bench's rows), on both workers.
+# The trivial coroutine hello through AsyncDjangoApplication (make bench's rows), on both workers.
 for _suffix, _worker in (("", "AiohttpWorker"), ("_uv", "AiohttpUVLoopWorker")):
     for _name, _module in (
         ("common", "wsgi_async_common"),
@@ -58,9 +58,7 @@ for _suffix, _worker in (("", "AiohttpWorker"), ("_uv", "AiohttpUVLoopWorker")):
             "async_app.worker." + _worker,
             "bench.%s:application" % _module,
         )
-REQUEST = (
-    b"GET /hello/?delay=0 HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: bench\r\nAccept: */*\r\n\r\n"
-)
+REQUEST = b"GET /trivial-coroutine-hello/?delay=0 HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: bench\r\nAccept: */*\r\n\r\n"
 
 
 class Client:

@@ -1,5 +1,6 @@
 """bench/: wrk's output parsed, the floor's arithmetic, the goal rows, the docs section, the harness."""
 
+import asyncio
 import os
 import time
 
@@ -36,11 +37,61 @@ def test_parse_wrk():
     assert result["p99"] == pytest.approx(1070.0)
     assert result["errors"] == 16
     assert result["non2xx"] == 5
+    assert result["elapsed"] == pytest.approx(1.0)
 
 
 def test_parse_wrk_of_a_failed_run_reads_as_nothing_served():
     result = parse_wrk("unable to connect to 127.0.0.1:1 Connection refused\n")
     assert result["rps"] == 0.0 and result["requests"] == 0
+
+
+def test_a_measurement_adds_up_its_slices():
+    from bench import run
+
+    slices = [
+        dict(parse_wrk(WRK_OUTPUT), cpu=0.5, seconds=1.0),
+        dict(parse_wrk(WRK_OUTPUT.replace("1696 requests", "304 requests")), cpu=0.5, seconds=1.0),
+    ]
+    slices[1]["p99"] = 5.0
+    result = run.combine("bare", slices)
+    assert result["requests"] == 2000
+    assert result["rps"] == pytest.approx(1000.0)  # 2000 requests in 2 s
+    assert result["cpu_rps"] == pytest.approx(2000.0)  # in 1 CPU-second
+    assert result["p99"] == pytest.approx(1070.0)  # the worst slice's
+    assert result["errors"] == 32 and result["non2xx"] == 10
+
+
+def test_a_round_interleaves_its_servers_slices(monkeypatch):
+    from bench import run
+
+    events = []
+
+    class FakeServer:
+        def __init__(self, key):
+            self.key = key
+
+        def stop(self):
+            events.append(("stop", self.key))
+
+    def fake_load(server, key, seconds):
+        events.append(("load", key, seconds))
+        return dict(parse_wrk(WRK_OUTPUT), cpu=1.0, seconds=seconds)
+
+    floors = iter([{"common": 100.0}, {"common": 200.0}])
+    monkeypatch.setattr(run, "start_warm", lambda key, warmup: FakeServer(key))
+    monkeypatch.setattr(run, "load", fake_load)
+    monkeypatch.setattr(run, "django_floor", lambda seconds: next(floors))
+    round_ = run.measure_round(["bare", "common"], True, duration=8, warmup=0, slices=2)
+    assert events == [
+        ("load", "bare", 4),
+        ("load", "common", 4),
+        ("load", "bare", 4),
+        ("load", "common", 4),
+        ("stop", "bare"),
+        ("stop", "common"),
+    ]
+    assert round_["django"] == {"common": 150.0}
+    assert round_["bare"]["requests"] == 2 * 1696
 
 
 def measurement(rps, cpu_rps):
@@ -122,3 +173,23 @@ def test_held_keepalive_connections_stay_open_on_a_real_server():
                 s.close()
     finally:
         server.stop()
+
+
+def test_the_trivial_coroutine_hello_answers_without_a_wait_at_delay_0():
+    from django.test import RequestFactory
+
+    from async_app.handler import is_async_view
+    from bench.views import trivial_coroutine_hello
+
+    assert is_async_view(trivial_coroutine_hello)
+    coroutine = trivial_coroutine_hello(RequestFactory().get("/", {"delay": "0"}))
+    with pytest.raises(StopIteration) as done:
+        coroutine.send(None)  # a wait would suspend it here
+    assert done.value.value.content == b"Hello world!"
+    refused = trivial_coroutine_hello(RequestFactory().get("/", {"delay": "x"}))
+    with pytest.raises(StopIteration) as done:
+        refused.send(None)
+    assert done.value.value.status_code == 400
+    started = time.monotonic()
+    waited = asyncio.run(trivial_coroutine_hello(RequestFactory().get("/", {"delay": "0.05"})))
+    assert waited.content == b"Hello world!" and time.monotonic() - started >= 0.05
