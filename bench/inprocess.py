@@ -1,8 +1,9 @@
 """In-process harness: the pipeline's own cost per request, without a server or a socket.
 
 ``python -m bench.inprocess`` awaits ``AsyncDjangoApplication(environ,
-start_response)`` for montage's ``/hello/?delay=0`` (coroutine view) and
-``/sync-hello/?delay=0`` (its sync twin), behind the benchmark's middleware
+start_response)`` for ``/trivial-coroutine-hello/?delay=0`` (coroutine view)
+and ``/trivial-hello/?delay=0`` (its sync twin, the floor's view), make
+bench's trivial views (``bench/views.py``), behind the benchmark's middleware
 stack (montage's seven ``MiddlewareMixin``), with and without one
 function-style middleware, and the coroutine hello behind ``CommonMiddleware``
 only, ``BENCH_CONCURRENCY`` (default 64) requests at a time; and, as the
@@ -40,14 +41,16 @@ FUNCTION_MIDDLEWARE = (
 )
 
 COMMON = ["django.middleware.common.CommonMiddleware"]
+COROUTINE_HELLO = "/trivial-coroutine-hello/"
+SYNC_HELLO = "/trivial-hello/"
 
 ROWS = [
     # key, label, path, middleware
-    ("coro_common", "coroutine hello, CommonMiddleware", "/hello/", COMMON),
-    ("sync", "sync hello, 7 middleware", "/sync-hello/", settings.MIDDLEWARE),
-    ("coro", "coroutine hello, 7 middleware", "/hello/", settings.MIDDLEWARE),
-    ("sync_fn", "sync hello, 7 + function middleware", "/sync-hello/", FUNCTION_MIDDLEWARE),
-    ("coro_fn", "coroutine hello, 7 + function middleware", "/hello/", FUNCTION_MIDDLEWARE),
+    ("coro_common", "coroutine hello, CommonMiddleware", COROUTINE_HELLO, COMMON),
+    ("sync", "sync hello, 7 middleware", SYNC_HELLO, settings.MIDDLEWARE),
+    ("coro", "coroutine hello, 7 middleware", COROUTINE_HELLO, settings.MIDDLEWARE),
+    ("sync_fn", "sync hello, 7 + function middleware", SYNC_HELLO, FUNCTION_MIDDLEWARE),
+    ("coro_fn", "coroutine hello, 7 + function middleware", COROUTINE_HELLO, FUNCTION_MIDDLEWARE),
 ]
 
 # Django's stock WSGIHandler (bench/floor.py): key, label, middleware
