@@ -60,8 +60,8 @@ for suffix, worker, name in (("", ASYNC, "AiohttpWorker"), ("_uv", UVLOOP, "Aioh
         "/trivial-coroutine-hello/?delay=0",
     )
     # Behind CommonMiddleware: at 1000 connections the row is bound by the
-    # CPU a request costs, and behind the seven even the floor (~5,500 req/s
-    # here) stays under 0.7 of bare aiohttp's ~8,800.
+    # CPU a request costs, so behind the seven it measured row 2 again
+    # (docs/benchmarks.md).
     _gunicorn(
         "io" + suffix,
         "%s 100 ms coroutine view, CommonMiddleware" % name,
