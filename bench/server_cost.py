@@ -119,17 +119,29 @@ class _CountedBare(BareAiohttp):
         return ["-c", code]
 
 
-def start(name, tmp, prefix=(), count_calls=False):
-    """Start server ``name`` (a bench.harness server), ready for requests."""
-    env = {"BENCH_CALLCOUNT_FILE": os.path.join(tmp, "calls.json")}
+def start(name, tmp, prefix=(), count_calls=False, hook=None):
+    """Start server ``name`` (a bench.harness server), ready for requests.
+
+    ``hook``: a module whose ``post_worker_init`` the worker runs (gunicorn
+    servers only); ``count_calls`` is ``hook="bench.callcount"``, the bare
+    server included.
+    """
+    env = {
+        "BENCH_CALLCOUNT_FILE": os.path.join(tmp, "calls.json"),
+        "BENCH_SAMPLE_FILE": os.path.join(tmp, "samples.json"),
+    }
+    if count_calls:
+        hook = "bench.callcount"
     spec = SERVERS[name]
     if spec is None:
+        if hook is not None and not count_calls:
+            raise ValueError("%s is not a gunicorn server: no worker hook" % name)
         server = (_CountedBare if count_calls else BareAiohttp)(prefix=prefix, env=env)
     else:
         # Under valgrind a worker starts, and exits, tens of times slower.
         settings = {"worker_class": spec[0], "wsgi_app": spec[1], "threads": 32}
         settings.update(timeout=600, graceful_timeout=60)
-        config = "from bench.callcount import post_worker_init\n" if count_calls else ""
+        config = "from %s import post_worker_init\n" % hook if hook else ""
         server = Gunicorn(settings, config, prefix=prefix, env=env)
     try:
         # Connecting, not a request: every request the server answers is counted.

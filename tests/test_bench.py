@@ -193,3 +193,21 @@ def test_the_trivial_coroutine_hello_answers_without_a_wait_at_delay_0():
     started = time.monotonic()
     waited = asyncio.run(trivial_coroutine_hello(RequestFactory().get("/", {"delay": "0.05"})))
     assert waited.content == b"Hello world!" and time.monotonic() - started >= 0.05
+
+
+def test_the_sampler_sees_the_request_cycle_of_a_real_worker():
+    from bench import sample
+
+    result = sample.sample("coroutine", 1.5, warmup=50)
+    assert result["requests"] > 100 and result["samples"] > 20, result["samples"]
+    cycle = [k for k in result["inclusive"] if k.endswith(" run") and "server/cycle.py" in k]
+    assert cycle, sorted(result["inclusive"])[:20]
+    # For a plain hello the cycle is about half the worker's CPU (aiohttp's
+    # parser and the loop are the rest); the application runs inside it.
+    assert result["inclusive"][cycle[0]] > 0.25 * result["samples"]
+    app = [k for k in result["inclusive"] if "wsgi_plain.py" in k]
+    assert app and result["inclusive"][app[0]] <= result["inclusive"][cycle[0]]
+    text = sample.report(result)
+    assert "async_app/server" in text.split("functions (self):")[0]
+    assert sample.package("/x/site-packages/django/http/request.py:1 f") == "django"
+    assert sample.package("django_wsgi/handler.py:39 __init__") == "django_wsgi"
