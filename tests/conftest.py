@@ -9,8 +9,10 @@ with a test database of its own.
 """
 
 import atexit
+import gc
 import os
 import signal
+import time
 
 import async_app  # noqa: F401  (applies the compat layer before Django loads)
 
@@ -83,7 +85,38 @@ def django_db(django_test_environment):
     old_name = connection.settings_dict["NAME"]
     connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     yield connection
+    _wait_for_other_sessions(connection)
     connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+def _wait_for_other_sessions(connection, timeout=10.0):
+    """PostgreSQL: let the test database's other sessions end before it is dropped.
+
+    DROP DATABASE refuses to run while another session is connected. A pool
+    thread keeps the connection of ORM code a test ran there through
+    ``run_sync`` (only the pipeline's hops close theirs), a finished thread
+    leaves its connection to the cyclic GC (Django's connection objects hold
+    cycles), and a stopped server's backend ends a moment after its process:
+    the pools are shut down, garbage collected, then the sessions waited for.
+    A session still there after ``timeout`` (a server left running) makes the
+    drop fail, as before.
+    """
+    if connection.vendor != "postgresql":
+        return
+    from async_app.sync import shutdown_executors
+
+    shutdown_executors(wait=True)
+    gc.collect()
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            if not cursor.fetchone()[0] or time.monotonic() > deadline:
+                return
+            time.sleep(0.05)
 
 
 @pytest.fixture(scope="session")
