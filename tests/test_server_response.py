@@ -316,6 +316,21 @@ def test_a_stopping_worker_closes_the_connection():
     assert "Connection: close" in lines and keep_alive is False and body == b"ok"
 
 
+def test_a_connection_closing_after_the_response_says_so():
+    """A client that half-closed while its last request ran gets ``Connection: close``."""
+    request = FakeRequest()
+    request.protocol._close = True  # what aiohttp's RequestHandler.close() sets
+    resp = Response(request, True, None, FakeWorker())
+
+    async def go():
+        resp.start_response("200 OK", [("Content-Length", "2")])
+        await resp.write_all([b"ok"])
+
+    asyncio.run(go())
+    head = request.protocol.transport.data.partition(b"\r\n\r\n")[0].decode("latin-1")
+    assert "Connection: close" in head.split("\r\n") and resp.keep_alive is False
+
+
 def test_head_and_first_chunk_go_out_in_one_write():
     request = FakeRequest()
     writes = []

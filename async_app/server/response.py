@@ -202,6 +202,10 @@ class Response:
         self.headers_sent = True
         if self.worker is not None and not self.worker.alive:
             self.keep_alive = False
+        if getattr(self.conn, "_close", False):
+            # The connection closes after this response (aiohttp's close():
+            # the client half-closed while it was in progress): say so.
+            self.keep_alive = False
         code = self.status_code
         version = self.request_version
         headers = self.headers
