@@ -19,7 +19,6 @@ import json
 import os
 import signal
 import sys
-import tempfile
 import time
 
 INTERVAL = 0.0005
@@ -98,34 +97,18 @@ def package(key):
 
 def sample(name, seconds, warmup=200):
     """``{"samples", "self", "inclusive", "requests"}`` of server ``name`` over ``seconds``."""
-    from bench.server_cost import Client, start
+    from bench.server_cost import between_toggles
 
-    with tempfile.TemporaryDirectory() as tmp:
-        server = start(name, tmp, hook="bench.sample")
-        try:
-            pid = server.serving_pid()
-            client = Client(server.port)
-            for _ in range(warmup):
-                client.request()
-            os.kill(pid, signal.SIGUSR2)
-            time.sleep(0.2)
-            requests = 0
-            deadline = time.monotonic() + seconds
-            while time.monotonic() < deadline:
-                client.request()
-                requests += 1
-            os.kill(pid, signal.SIGUSR2)
-            path = os.path.join(tmp, "samples.json")
-            for _ in range(200):
-                if os.path.exists(path):
-                    break
-                time.sleep(0.05)
-            with open(path) as f:
-                result = json.load(f)
-            client.close()
-        finally:
-            server.stop()
-    result["requests"] = requests
+    requests = [0]
+
+    def serve(client):
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            client.request()
+            requests[0] += 1
+
+    result = between_toggles(name, "bench.sample", "samples.json", serve, warmup)
+    result["requests"] = requests[0]
     return result
 
 

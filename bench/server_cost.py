@@ -13,8 +13,8 @@ from one client connection, and is measured two ways:
 
 For Django: ``django_common``, ``django_seven`` and ``django_function``
 (``_uv``: on AiohttpUVLoopWorker) serve the trivial coroutine hello
-(``/trivial-coroutine-hello/``, bench/views.py) behind make bench's stacks; ``stock_common`` and ``stock_seven`` are the floor's
-Django half, the stock ``WSGIHandler`` in process (``python -m bench.floor
+(``/trivial-coroutine-hello/``, bench/views.py) behind make bench's stacks;
+``stock_common`` and ``stock_seven`` are the floor's Django half, the stock ``WSGIHandler`` in process (``python -m bench.floor
 --serve``, no server, no socket). With ``bare`` and a stock stack measured,
 the floor by instructions (stock + bare) / served is printed for the
 matching ``django_*`` row: make bench's floor ratio, without the noise of a
@@ -29,6 +29,7 @@ prints the K most called functions.
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -58,7 +59,10 @@ for _suffix, _worker in (("", "AiohttpWorker"), ("_uv", "AiohttpUVLoopWorker")):
             "async_app.worker." + _worker,
             "bench.%s:application" % _module,
         )
-REQUEST = b"GET /trivial-coroutine-hello/?delay=0 HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: bench\r\nAccept: */*\r\n\r\n"
+REQUEST = (
+    b"GET /trivial-coroutine-hello/?delay=0 HTTP/1.1\r\n"
+    b"Host: 127.0.0.1\r\nUser-Agent: bench\r\nAccept: */*\r\n\r\n"
+)
 
 
 class Client:
@@ -119,24 +123,21 @@ class _CountedBare(BareAiohttp):
         return ["-c", code]
 
 
-def start(name, tmp, prefix=(), count_calls=False, hook=None):
+def start(name, tmp, prefix=(), hook=None):
     """Start server ``name`` (a bench.harness server), ready for requests.
 
-    ``hook``: a module whose ``post_worker_init`` the worker runs (gunicorn
-    servers only); ``count_calls`` is ``hook="bench.callcount"``, the bare
-    server included.
+    ``hook``: a module whose ``post_worker_init`` the worker runs; of the
+    bare server, only ``bench.callcount`` (installed before it starts).
     """
     env = {
         "BENCH_CALLCOUNT_FILE": os.path.join(tmp, "calls.json"),
         "BENCH_SAMPLE_FILE": os.path.join(tmp, "samples.json"),
     }
-    if count_calls:
-        hook = "bench.callcount"
     spec = SERVERS[name]
     if spec is None:
-        if hook is not None and not count_calls:
+        if hook not in (None, "bench.callcount"):
             raise ValueError("%s is not a gunicorn server: no worker hook" % name)
-        server = (_CountedBare if count_calls else BareAiohttp)(prefix=prefix, env=env)
+        server = (_CountedBare if hook else BareAiohttp)(prefix=prefix, env=env)
     else:
         # Under valgrind a worker starts, and exits, tens of times slower.
         settings = {"worker_class": spec[0], "wsgi_app": spec[1], "threads": 32}
@@ -204,36 +205,54 @@ def _stock_calls(name, n):
     return json.loads(out.decode().strip().splitlines()[-1])
 
 
+def between_toggles(name, hook, filename, serve, warmup=200):
+    """What ``hook`` (``bench.callcount``, ``bench.sample``) recorded while ``serve`` ran.
+
+    Starts server ``name`` with the hook, gives it ``warmup`` requests, sends
+    ``SIGUSR2`` (the hook starts), calls ``serve(client)`` (a
+    :class:`Client`), sends ``SIGUSR2`` again (the hook writes ``filename``
+    in the server's temporary directory) and returns the JSON read there.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        server = start(name, tmp, hook=hook)
+        try:
+            pid = server.serving_pid()
+            client = Client(server.port)
+            for _ in range(warmup):
+                client.request()
+            os.kill(pid, signal.SIGUSR2)
+            time.sleep(0.2)
+            serve(client)
+            path = os.path.join(tmp, filename)
+            os.kill(pid, signal.SIGUSR2)
+            for _ in range(200):
+                if os.path.exists(path):
+                    break
+                time.sleep(0.05)
+            time.sleep(0.1)
+            with open(path) as f:
+                recorded = json.load(f)
+            client.close()
+        finally:
+            server.stop()
+    return recorded
+
+
 def python_calls(name, n):
     """(Python calls, C calls) per request of server ``name``."""
     if name in STOCK:
         counts = _stock_calls(name, n)
         return counts["call"] / n, counts["c_call"] / n
-    with tempfile.TemporaryDirectory() as tmp:
-        server = start(name, tmp, count_calls=True)
-        try:
-            pid = server.serving_pid()
-            client = Client(server.port)
-            for _ in range(200):
-                client.request()
-            os.kill(pid, 12)  # SIGUSR2: start counting
-            time.sleep(0.2)
-            for _ in range(n):
-                client.request()
-            path = os.path.join(tmp, "calls.json")
-            os.kill(pid, 12)
-            while not os.path.exists(path):
-                time.sleep(0.05)
-            time.sleep(0.1)
-            with open(path) as f:
-                counts = json.load(f)
-            if os.environ.get("BENCH_CALLS_DETAIL"):
-                top = sorted(counts["functions"].items(), key=lambda kv: -kv[1])
-                for key, count in top[: int(os.environ["BENCH_CALLS_DETAIL"])]:
-                    print("    %6.2f %s" % (count / n, key))
-            client.close()
-        finally:
-            server.stop()
+
+    def serve(client):
+        for _ in range(n):
+            client.request()
+
+    counts = between_toggles(name, "bench.callcount", "calls.json", serve)
+    if os.environ.get("BENCH_CALLS_DETAIL"):
+        top = sorted(counts["functions"].items(), key=lambda kv: -kv[1])
+        for key, count in top[: int(os.environ["BENCH_CALLS_DETAIL"])]:
+            print("    %6.2f %s" % (count / n, key))
     return counts["call"] / n, counts["c_call"] / n
 
 
