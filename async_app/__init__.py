@@ -4,7 +4,9 @@ Importing this package first applies :mod:`async_app.compat` (the shims that
 let Django 1.11 run on Python 3.8-3.13), so import it before Django.
 It also registers :mod:`async_app.backports` (Django 5.2's async API where
 Django 5.2 puts it: ``QuerySet.aget``, ``django.contrib.auth.alogin``, ...;
-``ASYNC_APP_DJANGO5_API=0`` for none of it).
+``ASYNC_APP_DJANGO5_API=0`` for none of it) and :mod:`async_app.speedups`
+(Django 1.11 code that is slow on Python 3, fast with the same results;
+``ASYNC_APP_SPEEDUPS=0`` for Django as it is).
 
 The public API is listed in ``__all__``. Names that need configured Django
 settings are imported lazily, on first access, so ``import async_app`` stays
@@ -20,6 +22,10 @@ _compat.apply()
 from . import backports as _backports  # noqa: E402
 
 _backports.apply()
+
+from . import speedups as _speedups  # noqa: E402
+
+_speedups.apply()
 
 # Coroutine handlers in Django REST framework, once (if ever) it is imported.
 from . import drf as _drf  # noqa: E402

@@ -10,10 +10,11 @@ response iterated and closed as a WSGI server would; CPU time of the process
 (``time.process_time``), so other load on the machine counts little.
 ``python -m bench.floor --serve KEY N`` just answers N requests (for
 ``bench/server_cost.py``'s instruction counts). ``bench/run.py`` runs it
-once per round, pinned to CPU 0 like the servers,
-with ``ASYNC_APP_DJANGO5_API=0``: only the compat layer that lets Django 1.11
-run on this Python, none of the Django 5.2 backports (which wrap, for
-instance, ``Signal.send``).
+once per round, pinned to CPU 0 like the servers, in
+``bench.harness.STOCK_DJANGO_ENV``: Django 1.11 as it is, with only the
+compat layer that lets it run on this Python; none of the Django 5.2
+backports (which wrap, for instance, ``Signal.send``), none of
+:mod:`async_app.speedups` (Django's own code made faster).
 """
 
 import io

@@ -20,6 +20,11 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# How the floor's Django half (bench/floor.py) runs: Django 1.11 as it is,
+# with only the compat layer that lets it run on this Python; neither the
+# Django 5.2 backports (which wrap, for instance, Signal.send) nor
+# async_app's speedups of Django's own code.
+STOCK_DJANGO_ENV = {"ASYNC_APP_DJANGO5_API": "0", "ASYNC_APP_SPEEDUPS": "0"}
 
 GUNICORN_SETTINGS = {
     "workers": 1,

@@ -36,7 +36,15 @@ import sys
 import time
 
 from . import report
-from .harness import ROOT, BareAiohttp, Gunicorn, cpu_seconds, hold_connections, open_fds
+from .harness import (
+    ROOT,
+    STOCK_DJANGO_ENV,
+    BareAiohttp,
+    Gunicorn,
+    cpu_seconds,
+    hold_connections,
+    open_fds,
+)
 from .harness import pinned, rss_kb, wrk
 from .rows import MEASUREMENTS, MEMORY, needed, selected
 
@@ -103,7 +111,7 @@ def combine(key, slices):
 
 def django_floor(seconds):
     """Django's stock handler in process, pinned to CPU 0: ``{stack: CPU µs per request}``."""
-    env = dict(os.environ, PYTHONPATH=ROOT, ASYNC_APP_DJANGO5_API="0")
+    env = dict(os.environ, PYTHONPATH=ROOT, **STOCK_DJANGO_ENV)
     out = subprocess.run(
         pinned(0, [sys.executable, "-m", "bench.floor", str(seconds)]),
         cwd=ROOT,

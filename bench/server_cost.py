@@ -36,7 +36,7 @@ import sys
 import tempfile
 import time
 
-from .harness import ROOT, BareAiohttp, Gunicorn
+from .harness import ROOT, STOCK_DJANGO_ENV, BareAiohttp, Gunicorn
 
 SERVERS = {
     "bare": None,
@@ -104,7 +104,7 @@ class Client:
 # The floor's Django half (bench/floor.py's stacks), in process.
 STOCK = {"stock_common": "common", "stock_seven": "seven"}
 # As bench/run.py measures the floor: the compat layer only, no Django 5.2 backports.
-STOCK_ENV = dict(os.environ, PYTHONPATH=ROOT, ASYNC_APP_DJANGO5_API="0")
+STOCK_ENV = dict(os.environ, PYTHONPATH=ROOT, PYTHONHASHSEED="0", **STOCK_DJANGO_ENV)
 
 
 def _stock_argv(name, count):
@@ -132,6 +132,11 @@ def start(name, tmp, prefix=(), hook=None):
     env = {
         "BENCH_CALLCOUNT_FILE": os.path.join(tmp, "calls.json"),
         "BENCH_SAMPLE_FILE": os.path.join(tmp, "samples.json"),
+        # One hash seed for every run: the N1 and N2 runs of a server then
+        # start alike (dict probes and the type cache depend on it), and
+        # their difference is the requests' (with random seeds it moved by
+        # up to 1% at N2 - N1 = 200).
+        "PYTHONHASHSEED": "0",
     }
     spec = SERVERS[name]
     if spec is None:
