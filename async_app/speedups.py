@@ -6,27 +6,42 @@ before any Django module imports the slow one. Set ``ASYNC_APP_SPEEDUPS=0``
 in the environment (read when ``async_app`` is first imported) to leave
 Django as it is: ``make bench`` measures its floor, Django's own cost, so.
 
-===============================  ==============================================
-speedup                          why
-===============================  ==============================================
-``escape_uri_path`` and          1.11 passes ``safe`` to ``urllib.parse.quote``
-``iri_to_uri``                   as bytes, which Python 3 turns into ASCII with
-(``django.utils.encoding``)      a Python loop over its characters on every
-                                 call. ``request.get_full_path()`` calls both,
-                                 and ``CommonMiddleware`` calls it twice a
-                                 request: 31,000 instructions, 8% of a stock
-                                 request behind it (``bench.floor``). Django
-                                 2.0+ passes the same characters as ``str``,
-                                 as these do; nothing else changes
-===============================  ==============================================
+The speedups, each in place of the Django function named:
+
+* ``django.utils.encoding.escape_uri_path`` and ``iri_to_uri``: 1.11 passes
+  ``safe`` to ``urllib.parse.quote`` as bytes, which Python 3 turns into
+  ASCII with a Python loop over its characters on every call.
+  ``request.get_full_path()`` calls both, and ``CommonMiddleware`` calls it
+  twice a request: 31,000 instructions, 8% of a stock request behind it
+  (``bench.floor``). Django 2.0+ passes the same characters as ``str``, as
+  these do.
+* ``django.utils.module_loading.import_string``: 1.11 goes through
+  ``importlib.import_module`` (Python code) on every call, even for a module
+  long imported, and ``MessageMiddleware`` calls it every request
+  (``default_storage``). Django 4.0+ takes a fully imported module from
+  ``sys.modules``, as this does; any other case, and every error, goes to
+  Django's own.
+* ``django.core.handlers.wsgi.get_bytes_from_wsgi``: 1.11 converts ``key``
+  and ``default`` with ``str()`` and checks ``six.PY3`` on each of its 7-8
+  calls a request (path, script name, query string); this converts only
+  what is not a ``str`` already (Django 2.0+ no longer converts at all).
 """
 
 import os
+import sys
 from urllib.parse import quote
 
 from .compat import when_imported
 
-__all__ = ["ENV_SWITCH", "apply", "enabled", "escape_uri_path", "iri_to_uri"]
+__all__ = [
+    "ENV_SWITCH",
+    "apply",
+    "enabled",
+    "escape_uri_path",
+    "get_bytes_from_wsgi",
+    "import_string",
+    "iri_to_uri",
+]
 
 ENV_SWITCH = "ASYNC_APP_SPEEDUPS"
 
@@ -50,6 +65,46 @@ def iri_to_uri(iri):
     return quote(_force_bytes(iri), safe=_IRI_SAFE)
 
 
+def get_bytes_from_wsgi(environ, key, default):
+    """Django's ``get_bytes_from_wsgi``: the environ's ``key`` (or ``default``) as bytes."""
+    if type(key) is not str:
+        key = str(key)
+    if type(default) is not str:
+        default = str(default)
+    # WSGI strings are latin-1: re-encoding recovers the original bytes.
+    return environ.get(key, default).encode("iso-8859-1")
+
+
+# Django's own import_string, once django.utils.module_loading is imported.
+_import_string = None
+
+
+def import_string(dotted_path):
+    """Django's ``import_string``: the attribute named by the last part of ``dotted_path``."""
+    if type(dotted_path) is str:
+        module_path, dot, name = dotted_path.rpartition(".")
+        module = sys.modules.get(module_path) if dot else None
+        spec = getattr(module, "__spec__", None)
+        if spec is not None and getattr(spec, "_initializing", False) is False:
+            value = getattr(module, name, _MISSING)
+            if value is not _MISSING:
+                return value
+    return _import_string(dotted_path)  # anything else, and every error, as Django does
+
+
+_MISSING = object()
+
+
+def _patch_wsgi(wsgi):
+    wsgi.get_bytes_from_wsgi = get_bytes_from_wsgi
+
+
+def _patch_module_loading(module_loading):
+    global _import_string
+    _import_string = module_loading.import_string
+    module_loading.import_string = import_string
+
+
 def _patch_encoding(encoding):
     global _force_bytes
     _force_bytes = encoding.force_bytes
@@ -66,3 +121,5 @@ def apply():
     """Register the post-import hooks (idempotent), unless switched off."""
     if enabled():
         when_imported("django.utils.encoding", "speedups-encoding", _patch_encoding)
+        when_imported("django.utils.module_loading", "speedups-import", _patch_module_loading)
+        when_imported("django.core.handlers.wsgi", "speedups-wsgi", _patch_wsgi)

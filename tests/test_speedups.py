@@ -10,9 +10,12 @@ import os
 import subprocess
 import sys
 
+import django.contrib.messages.storage
+import django.core.handlers.wsgi
 import django.http.request
 import django.urls.base
 import django.utils.encoding
+import django.utils.module_loading
 import pytest
 from django.test import RequestFactory
 
@@ -37,15 +40,36 @@ inputs = [
 ]
 def outcome(func, value):
     try:
-        return ["ok", func(value)]
+        result = func(value)
     except Exception as exc:
-        return ["raises", type(exc).__name__]
+        return ["raises", type(exc).__name__, str(exc)]
+    return ["ok", result.decode("latin-1") if isinstance(result, bytes) else result]
 results = {}
 for func in (escape_uri_path, iri_to_uri):
     results[func.__name__] = [outcome(func, value) for value in inputs]
 results["iri_to_uri(None)"] = outcome(iri_to_uri, None)
 results["surrogate"] = [outcome(f, "/\udcff") for f in (escape_uri_path, iri_to_uri)]
-print(json.dumps(results))
+
+from django.core.handlers import wsgi
+environ = {"PATH_INFO": "/caf\u00c3\u00a9/", "SCRIPT_NAME": "", "EURO": "\u20ac", "1": "one"}
+results["get_bytes_from_wsgi"] = [
+    outcome(lambda args: wsgi.get_bytes_from_wsgi(environ, *args), args)
+    for args in [("PATH_INFO", "/"), ("SCRIPT_NAME", ""), ("MISSING", "/"), ("MISSING", None),
+                 ("MISSING", 7), (1, ""), ("EURO", "")]
+]
+results["path"] = [wsgi.get_path_info(environ), wsgi.get_script_name(environ)]
+
+from django.utils.module_loading import import_string
+def named(value):
+    return getattr(value, "__module__", "?") + "." + getattr(value, "__qualname__", repr(value))
+results["import_string"] = [
+    outcome(lambda path: named(import_string(path)), path)
+    for path in ["django.contrib.messages.storage.fallback.FallbackStorage", "os.path.join",
+                 "collections.abc.Mapping", "json.decoder.JSONDecoder", "nodots", "",
+                 "django.nonexistent.X", "os.nonexistent_attr", ".relative.x", 123,
+                 "tests.django_project.settings.ROOT_URLCONF"]
+]
+print(json.dumps(results, default=repr))
 """
 
 
@@ -69,9 +93,22 @@ def test_the_fast_functions_answer_what_djangos_own_answer():
     fast = _corpus(ASYNC_APP_SPEEDUPS="1")
     assert fast == djangos
     # The corpus exercises both outcomes and real quoting.
-    assert ["raises", "UnicodeEncodeError"] in djangos["surrogate"]
+    assert djangos["surrogate"][0][:2] == ["raises", "UnicodeEncodeError"]
     assert ["ok", "/I%20%E2%99%A5%20Django/"] in djangos["escape_uri_path"]
     assert djangos["iri_to_uri(None)"] == ["ok", None]
+    assert djangos["path"] == ["/caf\u00e9/", ""]
+    assert ["ok", "None"] in djangos["get_bytes_from_wsgi"]
+    assert djangos["get_bytes_from_wsgi"][-1][:2] == ["raises", "UnicodeEncodeError"]
+    assert djangos["import_string"][0] == [
+        "ok",
+        "django.contrib.messages.storage.fallback.FallbackStorage",
+    ]
+    assert [o[1] for o in djangos["import_string"][4:8]] == [
+        "ImportError",
+        "ImportError",
+        "ModuleNotFoundError",
+        "ImportError",
+    ]
 
 
 def test_every_django_module_that_imports_them_gets_the_fast_ones():
@@ -80,6 +117,9 @@ def test_every_django_module_that_imports_them_gets_the_fast_ones():
     assert django.http.request.escape_uri_path is speedups.escape_uri_path
     assert django.http.request.iri_to_uri is speedups.iri_to_uri
     assert django.urls.base.iri_to_uri is speedups.iri_to_uri
+    assert django.core.handlers.wsgi.get_bytes_from_wsgi is speedups.get_bytes_from_wsgi
+    assert django.utils.module_loading.import_string is speedups.import_string
+    assert django.contrib.messages.storage.import_string is speedups.import_string
 
 
 @pytest.mark.parametrize("value, fast", [("0", False), ("off", False), ("1", True)])
