@@ -12,6 +12,8 @@ import atexit
 import gc
 import os
 import signal
+import subprocess
+import sys
 import time
 
 import async_app  # noqa: F401  (applies the compat layer before Django loads)
@@ -21,6 +23,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.django_project.settings")
 import django  # noqa: E402
 import pytest  # noqa: E402
 
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 POSTGRES_MODE = os.environ.get("ASYNC_APP_TEST_POSTGRES", "").lower() in ("1", "true", "yes", "on")
 _owned_postgres = []
 
@@ -64,6 +67,29 @@ django.setup()
 def pytest_unconfigure(config):
     """Stop the PostgreSQL this process started, if any (PostgreSQL mode)."""
     _stop_postgres()
+
+
+@pytest.fixture(scope="session")
+def run_python():
+    """``run_python(code, **env)``: ``python -c code`` in the project root, its result.
+
+    With the test project's settings and ``env`` added to the environment:
+    what a process that reads a switch at ``import async_app`` does.
+    """
+
+    def run(code, **env):
+        environ = dict(os.environ, DJANGO_SETTINGS_MODULE="tests.django_project.settings", **env)
+        return subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=ROOT,
+            env=environ,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            universal_newlines=True,
+            timeout=120,
+        )
+
+    return run
 
 
 @pytest.fixture(scope="session")

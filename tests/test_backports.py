@@ -7,7 +7,6 @@ the backported names working through the real pipeline.
 
 import asyncio
 import os
-import subprocess
 import sys
 import threading
 import warnings
@@ -110,19 +109,6 @@ urlpatterns = [
 pytestmark = pytest.mark.usefixtures("django_db")
 
 
-def _python(code, **env):
-    environ = dict(os.environ, DJANGO_SETTINGS_MODULE="tests.django_project.settings", **env)
-    return subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env=environ,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        universal_newlines=True,
-        timeout=120,
-    )
-
-
 PROBE = (
     "import async_app, django; django.setup(); "
     "from django.db.models.query import QuerySet; from django.contrib import auth; "
@@ -133,8 +119,8 @@ PROBE = (
 @pytest.mark.parametrize(
     "value, expected", [("0", "False False"), ("off", "False False"), ("1", "True True")]
 )
-def test_environment_switch(value, expected):
-    result = _python(PROBE, ASYNC_APP_DJANGO5_API=value)
+def test_environment_switch(value, expected, run_python):
+    result = run_python(PROBE, ASYNC_APP_DJANGO5_API=value)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == expected
 
@@ -355,13 +341,13 @@ def test_explain_feature_flags_follow_aexplain():
 # -- Django 1.11's own sync handlers honour sync_capable/async_capable --------
 
 
-def test_the_switch_leaves_djangos_base_handler_alone():
+def test_the_switch_leaves_djangos_base_handler_alone(run_python):
     probe = (
         "import async_app, django; django.setup(); from django.core.handlers.base import BaseHandler; "
         "print('_async_app_backport' in BaseHandler.__dict__)"
     )
     for value, expected in (("0", "False"), ("1", "True")):
-        result = _python(probe, ASYNC_APP_DJANGO5_API=value)
+        result = run_python(probe, ASYNC_APP_DJANGO5_API=value)
         assert result.returncode == 0, result.stderr
         assert result.stdout.strip() == expected
 

@@ -6,9 +6,6 @@ is), the fast versions here.
 """
 
 import json
-import os
-import subprocess
-import sys
 
 import django.contrib.messages.storage
 import django.core.handlers.wsgi
@@ -20,8 +17,6 @@ import pytest
 from django.test import RequestFactory
 
 from async_app import speedups
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # Text, bytes, lazy text, non-text, None; reserved, unreserved, percent-escapes,
 # non-ASCII, spaces and the characters each function keeps or quotes.
@@ -73,24 +68,15 @@ print(json.dumps(results, default=repr))
 """
 
 
-def _corpus(**env):
-    environ = dict(os.environ, DJANGO_SETTINGS_MODULE="tests.django_project.settings", **env)
-    result = subprocess.run(
-        [sys.executable, "-c", CORPUS],
-        cwd=ROOT,
-        env=environ,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        universal_newlines=True,
-        timeout=120,
-    )
+def _corpus(run_python, **env):
+    result = run_python(CORPUS, **env)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def test_the_fast_functions_answer_what_djangos_own_answer():
-    djangos = _corpus(ASYNC_APP_SPEEDUPS="0")
-    fast = _corpus(ASYNC_APP_SPEEDUPS="1")
+def test_the_fast_functions_answer_what_djangos_own_answer(run_python):
+    djangos = _corpus(run_python, ASYNC_APP_SPEEDUPS="0")
+    fast = _corpus(run_python, ASYNC_APP_SPEEDUPS="1")
     assert fast == djangos
     # The corpus exercises both outcomes and real quoting.
     assert djangos["surrogate"][0][:2] == ["raises", "UnicodeEncodeError"]
@@ -123,22 +109,13 @@ def test_every_django_module_that_imports_them_gets_the_fast_ones():
 
 
 @pytest.mark.parametrize("value, fast", [("0", False), ("off", False), ("1", True)])
-def test_environment_switch_leaves_django_as_it_is(value, fast):
+def test_environment_switch_leaves_django_as_it_is(value, fast, run_python):
     probe = (
         "import async_app, django.utils.encoding as e, django.http.request as r; "
         "from async_app import speedups as s; "
         "print(e.escape_uri_path is s.escape_uri_path, r.iri_to_uri is s.iri_to_uri)"
     )
-    environ = dict(os.environ, ASYNC_APP_SPEEDUPS=value)
-    result = subprocess.run(
-        [sys.executable, "-c", probe],
-        cwd=ROOT,
-        env=environ,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        universal_newlines=True,
-        timeout=120,
-    )
+    result = run_python(probe, ASYNC_APP_SPEEDUPS=value)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [str(fast), str(fast)]
 
