@@ -134,9 +134,18 @@ class Gunicorn(Server):
             f.write(self.config)
         return ["-m", "gunicorn", "-c", conf_path]
 
-    def serving_pid(self):
-        """The pid of the one worker."""
-        children = child_pids(self.proc.pid)
+    def serving_pid(self, timeout=30):
+        """The pid of the one worker, once the master has forked it.
+
+        The master listens before it forks: a server that accepts
+        connections may not have its worker yet.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            children = child_pids(self.proc.pid)
+            if len(children) == 1 or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
         if len(children) != 1:
             raise RuntimeError("expected one gunicorn worker, found %r" % children)
         return children[0]

@@ -9,7 +9,8 @@ function-style middleware, and the coroutine hello behind ``CommonMiddleware``
 only, ``BENCH_CONCURRENCY`` (default 64) requests at a time; and, as the
 second view of the floor, Django 1.11's stock ``WSGIHandler`` called directly
 for the trivial hello (the floor's view) behind the same two stacks (``bench/floor.py``, one
-request at a time). Rows alternate within each of ``BENCH_REPEATS`` (default
+request at a time; in this process, so with :mod:`async_app.speedups`, unlike
+the floor of ``make bench``). Rows alternate within each of ``BENCH_REPEATS`` (default
 5) repeats; printed: requests per CPU-second of the process (median and
 spread; CPU time, so the other load of a shared machine counts little) and
 the ratios of the same run. Against the stock handler there is no goal: no

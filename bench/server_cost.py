@@ -221,10 +221,11 @@ def between_toggles(name, hook, filename, serve, warmup=200):
     with tempfile.TemporaryDirectory() as tmp:
         server = start(name, tmp, hook=hook)
         try:
-            pid = server.serving_pid()
             client = Client(server.port)
             for _ in range(warmup):
                 client.request()
+            # After the warm-up: the worker that answered has run the hook.
+            pid = server.serving_pid()
             os.kill(pid, signal.SIGUSR2)
             time.sleep(0.2)
             serve(client)

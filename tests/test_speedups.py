@@ -14,6 +14,7 @@ import django.urls.base
 import django.utils.encoding
 import django.utils.module_loading
 import pytest
+from django.http.response import HttpResponseBase
 from django.test import RequestFactory
 
 from async_app import speedups
@@ -64,6 +65,19 @@ results["import_string"] = [
                  "django.nonexistent.X", "os.nonexistent_attr", ".relative.x", 123,
                  "tests.django_project.settings.ROOT_URLCONF"]
 ]
+from django.http import HttpResponse
+response = HttpResponse()
+def header(args):
+    name, value = args
+    response[name] = value
+    return list(response._headers[name.lower()])
+results["headers"] = [
+    outcome(header, args)
+    for args in [("X-Plain", "text/html; charset=utf-8"), ("X-Latin", "caf\u00e9"),
+                 ("X-Euro", "\u20ac 5"), ("X-Bytes", b"caf\xc3\xa9"), ("X-Int", 12),
+                 ("X-Newline", "a\nb"), ("X-Return", b"a\rb"), ("X-Ok", ""),
+                 ("Caf\u00e9", "name not ascii"), ("X-Lazy", lazy_text)]
+]
 print(json.dumps(results, default=repr))
 """
 
@@ -89,6 +103,11 @@ def test_the_fast_functions_answer_what_djangos_own_answer(run_python):
         "ok",
         "django.contrib.messages.storage.fallback.FallbackStorage",
     ]
+    headers = djangos["headers"]
+    assert headers[0] == ["ok", ["X-Plain", "text/html; charset=utf-8"]]
+    assert headers[2] == ["ok", ["X-Euro", "=?utf-8?b?4oKsIDU=?="]]  # MIME-encoded
+    assert [h[1] for h in headers[5:7]] == ["BadHeaderError", "BadHeaderError"]
+    assert headers[8][:2] == ["raises", "UnicodeEncodeError"]
     assert [o[1] for o in djangos["import_string"][4:8]] == [
         "ImportError",
         "ImportError",
@@ -106,6 +125,7 @@ def test_every_django_module_that_imports_them_gets_the_fast_ones():
     assert django.core.handlers.wsgi.get_bytes_from_wsgi is speedups.get_bytes_from_wsgi
     assert django.utils.module_loading.import_string is speedups.import_string
     assert django.contrib.messages.storage.import_string is speedups.import_string
+    assert HttpResponseBase._convert_to_charset is speedups.convert_to_charset
 
 
 @pytest.mark.parametrize("value, fast", [("0", False), ("off", False), ("1", True)])
