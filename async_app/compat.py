@@ -1080,6 +1080,18 @@ def when_imported(name, key, func):
     """Run ``func(module)`` right after module ``name`` is imported (now, if it is).
 
     The post-import hook mechanism above, for other parts of async_app
-    (:mod:`async_app.backports`); ``key`` makes a registration idempotent.
+    (:mod:`async_app.backports`, :mod:`async_app.speedups`); ``key`` makes a
+    registration idempotent.
     """
     _when_imported(name, key, func)
+
+
+def switched_on(variable):
+    """False when environment ``variable`` is ``0``, ``false``, ``no`` or ``off`` (default: on).
+
+    The switch of each layer of post-import hooks (``ASYNC_APP_DJANGO5_API``,
+    ``ASYNC_APP_SPEEDUPS``).
+    """
+    import os
+
+    return os.environ.get(variable, "1").strip().lower() not in ("0", "false", "no", "off")

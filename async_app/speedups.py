@@ -32,11 +32,10 @@ The speedups, each in place of the Django function named:
   else, and every error, goes to Django's own.
 """
 
-import os
 import sys
 from urllib.parse import quote
 
-from .compat import when_imported
+from .compat import switched_on, when_imported
 
 __all__ = [
     "ENV_SWITCH",
@@ -83,6 +82,7 @@ def get_bytes_from_wsgi(environ, key, default):
 
 # Django's own import_string, once django.utils.module_loading is imported.
 _import_string = None
+_MISSING = object()
 
 
 def import_string(dotted_path):
@@ -96,9 +96,6 @@ def import_string(dotted_path):
             if value is not _MISSING:
                 return value
     return _import_string(dotted_path)  # anything else, and every error, as Django does
-
-
-_MISSING = object()
 
 
 # HttpResponseBase's own _convert_to_charset, once django.http.response is imported.
@@ -143,7 +140,7 @@ def _patch_encoding(encoding):
 
 def enabled():
     """False when ``$ASYNC_APP_SPEEDUPS`` is ``0``, ``false``, ``no`` or ``off``."""
-    return os.environ.get(ENV_SWITCH, "1").strip().lower() not in ("0", "false", "no", "off")
+    return switched_on(ENV_SWITCH)
 
 
 def apply():

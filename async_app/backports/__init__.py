@@ -11,9 +11,8 @@ is first imported) for none of it.
 """
 
 import importlib
-import os
 
-from ..compat import when_imported
+from ..compat import switched_on, when_imported
 
 __all__ = ["ENV_SWITCH", "HOOKS", "apply", "enabled"]
 
@@ -65,7 +64,7 @@ HOOKS = [
 
 def enabled():
     """False when ``$ASYNC_APP_DJANGO5_API`` is ``0``, ``false``, ``no`` or ``off``."""
-    return os.environ.get(ENV_SWITCH, "1").strip().lower() not in ("0", "false", "no", "off")
+    return switched_on(ENV_SWITCH)
 
 
 def _hook(backport, func_name):
