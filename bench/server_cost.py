@@ -14,8 +14,9 @@ from one client connection, and is measured two ways:
 For Django: ``django_common``, ``django_seven`` and ``django_function``
 (``_uv``: on AiohttpUVLoopWorker) serve the trivial coroutine hello
 (``/trivial-coroutine-hello/``, bench/views.py) behind make bench's stacks;
-``stock_common`` and ``stock_seven`` are the floor's Django half, the stock ``WSGIHandler`` in process (``python -m bench.floor
---serve``, no server, no socket). With ``bare`` and a stock stack measured,
+``stock_common`` and ``stock_seven`` are the floor's Django half, the stock
+``WSGIHandler`` in process (``python -m bench.floor --serve``, no server,
+no socket). With ``bare`` and a stock stack measured,
 the floor by instructions (stock + bare) / served is printed for the
 matching ``django_*`` row: make bench's floor ratio, without the noise of a
 shared machine (but without what instructions miss: caches, the kernel).
@@ -103,7 +104,7 @@ class Client:
 
 # The floor's Django half (bench/floor.py's stacks), in process.
 STOCK = {"stock_common": "common", "stock_seven": "seven"}
-# As bench/run.py measures the floor: the compat layer only, no Django 5.2 backports.
+# As bench/run.py measures the floor (Django as it is), with the hash seed of start().
 STOCK_ENV = dict(os.environ, PYTHONPATH=ROOT, PYTHONHASHSEED="0", **STOCK_DJANGO_ENV)
 
 
